@@ -1,0 +1,1 @@
+"""Extractors: structure, dates, languages, people and document type."""
