@@ -1,0 +1,94 @@
+"""The ``tei-ingest`` command line.
+
+Exit codes: 0 all good, 1 some documents failed (the rest were written), 2 usage
+error, 3 the run could not start or could not write its output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import IngestError
+from .pipeline import EXIT_CANNOT_RUN, EXIT_USAGE, format_table, run, summary_rows
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that reports usage errors with exit code 2 without exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of every subcommand."""
+    parser = _Parser(prog="tei-ingest", description="Encode plain-text archival documents as TEI P5.")
+    parser.add_argument("--version", action="version", version=f"tei-ingest {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    ingest = sub.add_parser("ingest", help="encode sources as TEI and write the corpus manifest")
+    ingest.add_argument("sources", nargs="+", type=Path, metavar="SOURCES",
+                        help="source files, or folders whose *.txt files are read in sorted order")
+    ingest.add_argument("-o", "--output", required=True, type=Path, metavar="DIR",
+                        help="output folder: DIR/<source stem>.xml and DIR/manifest.json")
+    ingest.add_argument("--config", type=Path, default=None,
+                        help="corpus configuration (default: ./tei-ingest.toml when present)")
+    ingest.add_argument("--tei-all", type=Path, default=None, metavar="RNG",
+                        help="the official tei_all.rng to validate against "
+                        "(default: $TEI_ALL_RNG, else [schemas] tei_all in the configuration)")
+    ingest.add_argument("--require-tei-all", action="store_true",
+                        help="exit 3 when tei_all.rng cannot be found instead of skipping that check")
+    ingest.add_argument("-q", "--quiet", action="store_true", help="do not print the summary table")
+    return parser
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    result = run(
+        args.sources,
+        args.output,
+        config_path=args.config,
+        tei_all=args.tei_all,
+        require_tei_all=args.require_tei_all,
+    )
+    for r in result.rejected:
+        for issue in r.issues:
+            print(f"error: {issue}", file=sys.stderr)
+    if not args.quiet:
+        print(format_table(summary_rows(result)))
+        checked = "project schema" + (" and tei_all" if "tei_all" in result.schemas else "")
+        print(f"\n{len(result.accepted)} written to {args.output}, {len(result.rejected)} failed; "
+              f"validated against the {checked}.")
+        if "tei_all" not in result.schemas:
+            print("warning: tei_all.rng not found, documents were not checked against it "
+                  "(set TEI_ALL_RNG or --tei-all)", file=sys.stderr)
+    return result.exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    try:
+        if args.command == "ingest":
+            return _ingest(args)
+    except IngestError as exc:
+        for issue in exc.issues:
+            print(f"tei-ingest: {issue}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except KeyboardInterrupt:
+        print("tei-ingest: interrupted; files already written are complete", file=sys.stderr)
+        return 130
+    return EXIT_USAGE

@@ -1,0 +1,132 @@
+"""The corpus manifest (``manifest.json``): what was written, its fixity, and what was not.
+
+The manifest is written last, atomically, with sorted keys and a trailing newline, so
+that two runs on the same sources give the same bytes. It is checked by
+``schemas/manifest.schema.json`` (JSON Schema 2020-12).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import BuildInfo, CorpusConfig
+from .encode import language_name
+from .model import DateValue, Party
+
+if TYPE_CHECKING:
+    from .pipeline import RunResult
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = "1.0"
+TEI_MEDIA_TYPE = "application/tei+xml"
+TEI_PUID = "fmt/1476"
+DIGESTS = ("sha256", "sha512")
+
+
+def _date(d: DateValue | None) -> dict[str, Any] | None:
+    """Return a date as a manifest object (ISO values, the text, the certainty)."""
+    if d is None:
+        return None
+    out: dict[str, Any] = {"cert": d.cert.value, "text": " ".join(d.text.split())}
+    for key, value in (("when", d.when), ("from", d.from_), ("to", d.to),
+                       ("notBefore", d.not_before), ("notAfter", d.not_after)):
+        if value:
+            out[key] = value
+    return out
+
+
+def _party(p: Party) -> dict[str, Any]:
+    """Return a correspondent or author as a manifest object."""
+    out: dict[str, Any] = {"kind": p.kind.value, "label": " ".join(p.label.split()), "cert": p.cert.value}
+    if p.name:
+        out["name"] = p.name
+    role = next((a.role for a in p.affiliations if a.role), None)
+    if role:
+        out["role"] = " ".join(role.split())
+    if p.org:
+        out["org"] = " ".join(p.org.split())
+    return out
+
+
+def build_manifest(result: RunResult, config: CorpusConfig, build: BuildInfo, out_dir: Path) -> dict[str, Any]:
+    """Return the manifest of a run as a JSON-ready dict."""
+    documents = []
+    languages: Counter[str] = Counter()
+    types: Counter[str] = Counter()
+    for a in sorted(result.accepted, key=lambda a: a.tei_name):
+        r = a.record
+        x = r.extraction
+        languages[x.language] += 1
+        types[x.doc_type.value] += 1
+        documents.append({
+            "id": r.id,
+            "title": r.title,
+            "type": x.doc_type.value,
+            "date": _date(x.date),
+            "place": x.place.name if x.place else None,
+            "language": x.language,
+            "languages": [{"code": s.code, "percent": s.percent} for s in x.languages],
+            "senders": [_party(p) for p in x.senders],
+            "addressees": [_party(p) for p in x.addressees],
+            "authors": [_party(p) for p in x.authors],
+            "source": {
+                "path": r.source.path,
+                "bytes": r.source.size,
+                "sha256": r.source.sha256,
+                "encoding": r.source.encoding,
+                "media_type": r.source.media_type,
+            },
+            "tei": {
+                "path": a.tei_name,
+                "bytes": len(a.data),
+                "sha256": hashlib.sha256(a.data).hexdigest(),
+                "sha512": hashlib.sha512(a.data).hexdigest(),
+                "media_type": TEI_MEDIA_TYPE,
+                "puid": TEI_PUID,
+            },
+            "validation": {v.schema: v.status for v in a.verdicts},
+        })
+    rejected = [
+        {
+            "source": {"path": r.display, **({"bytes": r.source.size, "sha256": r.source.sha256} if r.source else {})},
+            "errors": [{"code": i.code, "message": i.message} for i in r.issues],
+        }
+        for r in sorted(result.rejected, key=lambda r: r.display)
+    ]
+    corpus: dict[str, Any] = {
+        "id": config.id,
+        "title": config.title,
+        "description": config.description,
+        "publisher": config.publisher,
+        "contact": config.contact,
+        "licence": {"name": config.licence, "url": config.licence_url},
+        "identifier_base": config.identifier_base,
+        "build_date": build.timestamp,
+        "software": {"name": "tei-ingest", "version": build.version},
+        "digest_algorithms": list(DIGESTS),
+        "schemas": result.schemas,
+    }
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "corpus": corpus,
+        "totals": {
+            "sources": len(result.accepted) + len(result.rejected),
+            "accepted": len(result.accepted),
+            "rejected": len(result.rejected),
+            "bytes": sum(len(a.data) for a in result.accepted),
+            "languages": [{"code": c, "name": language_name(c), "documents": n}
+                          for c, n in sorted(languages.items())],
+            "types": dict(sorted(types.items())),
+        },
+        "documents": documents,
+        "rejected": rejected,
+    }
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """Return the canonical bytes of a manifest."""
+    return (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -1,0 +1,313 @@
+"""The ingest run: sources in, TEI documents and a manifest out.
+
+Each document passes through its own error boundary: a source that cannot be read,
+encoded or validated is reported and left out, and every other document is still
+written. A document is written only when it is valid; the manifest is written last and
+lists what was accepted and what was rejected, and why.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from lxml import etree
+
+from .config import BuildInfo, CorpusConfig, build_info, load_config
+from .describe import human_date, make_title, party_label
+from .encode import document_id, encode
+from .errors import IngestError, Issue, OutputError, SchemaError, SourceError
+from .extract.metadata import extract
+from .extract.structure import parse_structure
+from .manifest import MANIFEST_NAME, build_manifest, manifest_bytes
+from .model import Record, SourceDocument
+from .serialize import to_bytes, write_atomic
+from .sources import read_source
+from .validate import PROJECT_RNG, PROJECT_SCH, ProjectSchema, TeiAllSchema, Verdict, find_tei_all, schema_dir
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CANNOT_RUN = 3
+
+SOURCE_SUFFIXES = (".txt",)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A source to ingest: its path and the form shown to the user."""
+
+    path: Path
+    display: str
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A document encoded, validated and written."""
+
+    record: Record
+    tei_name: str
+    data: bytes
+    verdicts: tuple[Verdict, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A source that produced no document, and why."""
+
+    display: str
+    issues: tuple[Issue, ...]
+    source: SourceDocument | None = None
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced, in source order."""
+
+    accepted: list[Accepted] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    schemas: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """Return 0 when every source was written and valid, else 1."""
+        return EXIT_FAILED if self.rejected else EXIT_OK
+
+
+def _display(path: Path) -> str:
+    """Return a path as shown in messages and the manifest: relative when under the cwd."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path.as_posix()
+    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+
+def collect_sources(paths: Iterable[Path]) -> tuple[list[SourceRef], list[Rejected]]:
+    """Expand the command-line sources: files as given, folders as their ``*.txt`` entries."""
+    found: list[SourceRef] = []
+    bad: list[Rejected] = []
+    for p in paths:
+        if p.is_dir():
+            try:
+                entries = sorted(os.listdir(p))
+            except OSError as exc:
+                bad.append(Rejected(_display(p), (Issue("source.unreadable", _display(p),
+                    f"folder cannot be listed ({exc.strerror}); check its permissions"),)))
+                continue
+            for name in entries:
+                if name.startswith(".") or not name.lower().endswith(SOURCE_SUFFIXES):
+                    continue
+                found.append(SourceRef(p / name, _display(p / name)))
+        elif p.exists() or p.is_symlink():
+            found.append(SourceRef(p, _display(p)))
+        else:
+            bad.append(Rejected(_display(p), (Issue("source.missing", _display(p),
+                "does not exist; check the path"),)))
+    return found, bad
+
+
+def output_name(stem: str) -> str:
+    """Return the output file name of a source stem."""
+    return f"{stem}.xml"
+
+
+def _collision_key(name: str) -> str:
+    """Return the key under which two output names would be the same file somewhere."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def make_record(source: SourceDocument) -> Record:
+    """Run the extractors on a source and return the record to encode."""
+    structure = parse_structure(source.text)
+    structure, extraction = extract(structure)
+    title = make_title(extraction, fallback=source.stem)
+    return Record(
+        id=document_id(source.stem),
+        source=source,
+        structure=structure,
+        extraction=extraction,
+        title=title,
+    )
+
+
+class Validators:
+    """The schemas every document is checked against."""
+
+    def __init__(self, config: CorpusConfig, tei_all: Path | None, require_tei_all: bool) -> None:
+        folder = schema_dir()
+        self.project = ProjectSchema(folder)
+        self.tei_all: TeiAllSchema | None = None
+        path = tei_all or find_tei_all(config.tei_all)
+        if path is not None and path.is_file():
+            self.tei_all = TeiAllSchema(path)
+        elif require_tei_all:
+            where = str(path) if path else "(not configured)"
+            raise SchemaError(Issue("schema.missing", where,
+                "the official tei_all.rng is not there; set [schemas] tei_all in tei-ingest.toml, "
+                "TEI_ALL_RNG, or pass --tei-all PATH"))
+        self.folder = folder
+
+    def check(self, doc: etree._ElementTree, path: str) -> tuple[Verdict, ...]:
+        """Return the verdicts of every schema on a document."""
+        out = [self.project.check(doc, path)]
+        if self.tei_all is not None:
+            out.append(self.tei_all.check(doc, path))
+        return tuple(out)
+
+
+def encode_source(
+    ref: SourceRef, config: CorpusConfig, build: BuildInfo, validators: Validators, out_dir: Path
+) -> Accepted:
+    """Read, encode and validate one source; raise IngestError when it fails."""
+    source = read_source(ref.path, ref.display)
+    record = make_record(source)
+    rel = os.path.relpath(validators.folder, out_dir.resolve()) if out_dir else str(validators.folder)
+    rel = Path(rel).as_posix()
+    schemas = (
+        (f"{rel}/{PROJECT_RNG}", "http://relaxng.org/ns/structure/1.0"),
+        (f"{rel}/{PROJECT_SCH}", "http://purl.oclc.org/dsdl/schematron"),
+    )
+    tree = encode(record, config, build, schemas)
+    data = to_bytes(tree)
+    reparsed = etree.ElementTree(etree.fromstring(data, None))
+    name = output_name(source.stem)
+    verdicts = validators.check(reparsed, name)
+    failed = [i for v in verdicts for i in v.issues]
+    if failed:
+        raise IngestError(*(Issue("tei.invalid", ref.display,
+            f"the encoded TEI is not valid ({i.code}): {i.message}", i.line) for i in failed[:5]))
+    return Accepted(record, name, data, verdicts)
+
+
+def run(
+    sources: list[Path],
+    out_dir: Path,
+    *,
+    config_path: Path | None = None,
+    tei_all: Path | None = None,
+    require_tei_all: bool = False,
+    env: Mapping[str, str] | None = None,
+    err: TextIO = sys.stderr,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Ingest sources into out_dir; raise IngestError when the run cannot start."""
+    env = os.environ if env is None else env
+    config, _ = load_config(config_path)
+    refs, result_rejected = collect_sources(sources)
+    build = build_info(env, config, [r.path for r in refs])
+    validators = Validators(config, tei_all, require_tei_all)
+    _check_output_dir(out_dir)
+    result = RunResult(rejected=list(result_rejected))
+    seen: dict[str, str] = {}
+    for ref in refs:
+        key = _collision_key(output_name(ref.path.stem))
+        if key in seen:
+            result.rejected.append(Rejected(ref.display, (Issue("output.collision", ref.display,
+                f"its output name would overwrite the output of {seen[key]} on some file systems "
+                "(names differ only in case or Unicode form); rename one of them"),)))
+            continue
+        seen[key] = ref.display
+        try:
+            accepted = encode_source(ref, config, build, validators, out_dir)
+        except SourceError as exc:
+            result.rejected.append(Rejected(ref.display, exc.issues))
+            continue
+        except IngestError as exc:
+            result.rejected.append(Rejected(ref.display, exc.issues))
+            continue
+        except RecursionError:
+            result.rejected.append(Rejected(ref.display, (Issue("internal", ref.display,
+                "the text is nested too deeply to encode"),)))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one document never stops the corpus
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            result.rejected.append(Rejected(ref.display, (Issue("internal", ref.display,
+                f"internal error {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno}); "
+                "please report it with the source file"),)))
+            continue
+        try:
+            write_atomic(out_dir / accepted.tei_name, accepted.data)
+        except OSError as exc:
+            raise OutputError(Issue("output.write", _display(out_dir / accepted.tei_name),
+                f"cannot be written ({exc.strerror or exc}); nothing else was changed")) from None
+        result.accepted.append(accepted)
+        if progress:
+            progress(accepted.tei_name)
+    result.schemas = _schema_info(validators)
+    manifest = build_manifest(result, config, build, out_dir)
+    try:
+        write_atomic(out_dir / MANIFEST_NAME, manifest_bytes(manifest))
+    except OSError as exc:
+        raise OutputError(Issue("output.write", _display(out_dir / MANIFEST_NAME),
+            f"cannot be written ({exc.strerror or exc})")) from None
+    return result
+
+
+def _schema_info(validators: Validators) -> dict[str, dict[str, str]]:
+    """Describe the schemas used, by name and sha256."""
+    import hashlib
+
+    info: dict[str, dict[str, str]] = {}
+    for name, path in (("project", validators.project.rng_path), ("project-schematron", validators.project.sch_path)):
+        info[name] = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    if validators.tei_all is not None:
+        p = validators.tei_all.path
+        info["tei_all"] = {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+    return info
+
+
+def _check_output_dir(out_dir: Path) -> None:
+    """Make sure the output folder exists and can be written to."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(Issue("output.unwritable", _display(out_dir),
+            f"cannot be created ({exc.strerror or exc})")) from None
+    if not out_dir.is_dir():
+        raise OutputError(Issue("output.unwritable", _display(out_dir), "is not a folder"))
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise OutputError(Issue("output.unwritable", _display(out_dir),
+            "is not writable; choose another output folder or fix its permissions"))
+
+
+def summary_rows(result: RunResult) -> list[tuple[str, ...]]:
+    """Return the rows of the end-of-run table."""
+    rows: list[tuple[str, ...]] = [("document", "type", "date", "sender → addressee", "languages", "valid")]
+    for a in result.accepted:
+        x = a.record.extraction
+        if x.doc_type.is_correspondence:
+            who = (" & ".join(party_label(p) for p in x.senders) or "?") + " → " + (
+                " & ".join(party_label(p) for p in x.addressees) or "?")
+        else:
+            who = " & ".join(party_label(p) for p in x.authors) or "–"
+        langs = " ".join(f"{s.code} {s.percent}%" for s in x.languages)
+        date = (x.date.iso or "?") if x.date else "–"
+        if x.date and not x.date.when:
+            date = human_date(x.date).replace("undated, ", "")
+        valid = "+".join(v.schema for v in a.verdicts if v.valid)
+        rows.append((a.tei_name, x.doc_type.value, date, _cut(who, 60), langs, valid))
+    for r in result.rejected:
+        rows.append((Path(r.display).name, "–", "–", "–", "–", "FAILED"))
+    return rows
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_table(rows: list[tuple[str, ...]]) -> str:
+    """Return rows as an aligned plain-text table."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)

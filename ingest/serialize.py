@@ -1,0 +1,99 @@
+"""Canonical bytes for a TEI tree, and atomic writes.
+
+Only element-only containers are indented: whitespace is never added inside mixed
+content, so the text of the document is exactly the text that was encoded. The same
+tree always gives the same bytes. Files are written to a temporary name in the target
+folder, flushed to disk and renamed over the target, so that a reader sees either the
+old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from lxml import etree
+
+from .encode import TEI_NS
+
+_INDENT = "  "
+
+#: TEI elements the encoder writes with element children only (never with text).
+_CONTAINERS = frozenset(
+    "{%s}%s" % (TEI_NS, name)
+    for name in (
+        "TEI teiHeader fileDesc titleStmt respStmt publicationStmt availability address sourceDesc bibl "
+        "extent encodingDesc appInfo application editorialDecl normalization interpretation "
+        "classDecl taxonomy category profileDesc langUsage textClass correspDesc correspAction "
+        "particDesc listPerson person listOrg org settingDesc listPlace place revisionDesc "
+        "text body div opener closer postscript list"
+    ).split()
+)
+
+
+def _blank(s: str | None) -> bool:
+    return s is None or not s.strip()
+
+
+def _indent(el: etree._Element, level: int) -> None:
+    """Indent the element-only containers below el, in place."""
+    children = [c for c in el if isinstance(c.tag, str) or c.tag is etree.ProcessingInstruction]
+    if el.tag not in _CONTAINERS or not children or not _blank(el.text):
+        return
+    if any(not _blank(c.tail) for c in el):
+        return
+    inner = "\n" + _INDENT * (level + 1)
+    el.text = inner
+    for c in el:
+        c.tail = inner
+        if isinstance(c.tag, str):
+            _indent(c, level + 1)
+    el[-1].tail = "\n" + _INDENT * level
+
+
+def to_bytes(tree: etree._ElementTree) -> bytes:
+    """Return the canonical UTF-8 serialisation of a TEI tree (ends with a newline)."""
+    root = tree.getroot()
+    _indent(root, 0)
+    body = etree.tostring(tree, encoding="UTF-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write data to path atomically; return False when the file already holds exactly data."""
+    try:
+        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries to disk (where the platform allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
