@@ -130,3 +130,22 @@ def build_manifest(result: RunResult, config: CorpusConfig, build: BuildInfo, ou
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     """Return the canonical bytes of a manifest."""
     return (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def manifest_schema_path() -> Path:
+    """Return the path of the manifest JSON Schema shipped with the project."""
+    from .validate import schema_dir
+
+    return schema_dir() / "manifest.schema.json"
+
+
+def check_manifest(manifest: Any) -> list[str]:
+    """Return the JSON Schema violations of a manifest (empty when it is valid)."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(manifest_schema_path().read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
+        for e in sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path)))
+    ]

@@ -86,10 +86,14 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
                         _line_of(data, exc.start),
                     )
                 ) from None
+    utf8_error: UnicodeDecodeError | None = None
     try:
-        return data.decode("utf-8"), "UTF-8"
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         utf8_error = exc
+    else:
+        if b"\x00" not in data:
+            return text, "UTF-8"
     utf16 = _looks_utf16(data)
     if utf16:
         try:
@@ -108,6 +112,8 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
         )
     # Valid UTF-8 multi-byte sequences before the first invalid byte mean the file is
     # UTF-8 with damage, not a legacy single-byte encoding: refuse rather than guess.
+    if utf8_error is None:  # pragma: no cover - NUL-free UTF-8 returned above
+        raise SourceError(Issue("source.binary", path, "is not text"))
     head = data[: utf8_error.start]
     if re.search(rb"[\xc2-\xf4][\x80-\xbf]", head):
         raise SourceError(

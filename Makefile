@@ -1,0 +1,50 @@
+# tei-ingest: `make ingest` builds the corpus, `make test` runs the tests.
+# Both set up everything they need on a fresh machine (a virtual environment, and
+# the Debian package jing for the reference validation).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SHARED ?= ../shared
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+export TEI_ALL_RNG ?= $(abspath $(SHARED)/schemas/tei/tei_all.rng)
+
+.PHONY: ingest test lint fmt typecheck regen eval bench clean jing
+
+ingest: $(STAMP)
+	$(BIN)/tei-ingest ingest seeds -o tei
+
+test: $(STAMP) jing
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check ingest tests
+	$(BIN)/ruff format --check ingest tests
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format ingest tests
+	$(BIN)/ruff check --fix ingest tests
+
+# Rewrite the golden files and the committed corpus; read the diff before committing.
+regen: $(STAMP)
+	$(BIN)/python -m pytest --force-regen -q tests || true
+	$(BIN)/tei-ingest ingest seeds -o tei
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# jing, the reference RELAX NG validator, from Debian when it is missing.
+jing:
+	@command -v jing >/dev/null 2>&1 || { \
+	  echo "installing jing (Debian package)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends jing >/dev/null; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

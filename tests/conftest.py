@@ -1,0 +1,70 @@
+"""Shared fixtures: the seeds, pinned build settings, the compiled schemas."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.config import BuildInfo, CorpusConfig, load_config
+from ingest.validate import TEI_ALL_ENV
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+SHARED = Path(os.environ.get("TEI_INGEST_SHARED", ROOT.parent / "shared"))
+
+#: The build date every test pins (2026-11-23T00:00:00Z), as the committed corpus does.
+EPOCH = 1795392000
+
+
+def tei_all_path() -> Path | None:
+    """Return the official tei_all.rng: $TEI_ALL_RNG, else ../shared/schemas/tei/tei_all.rng."""
+    candidate = os.environ.get(TEI_ALL_ENV) or str(SHARED / "schemas" / "tei" / "tei_all.rng")
+    path = Path(candidate)
+    return path if path.is_file() else None
+
+
+def seed_params() -> list[object]:
+    """Return the seeds as pytest parameters named after their stem."""
+    return [pytest.param(p, id=p.stem) for p in SEEDS]
+
+
+@pytest.fixture(scope="session")
+def config() -> CorpusConfig:
+    """Return the project's corpus configuration."""
+    cfg, _ = load_config(ROOT / "tei-ingest.toml")
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def build() -> BuildInfo:
+    """Return the pinned build information."""
+    from ingest import __version__
+
+    return BuildInfo(__version__, EPOCH)
+
+
+@pytest.fixture(scope="session")
+def tei_all_file() -> Path:
+    """Return the official tei_all.rng, or skip when it is not beside the project."""
+    path = tei_all_path()
+    if path is None:
+        pytest.skip("tei_all.rng not found (set TEI_ALL_RNG or put ../shared beside the project)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def jing() -> str:
+    """Return the jing executable, or fail: `make test` installs it."""
+    exe = shutil.which("jing")
+    if exe is None:
+        pytest.fail("jing is not installed; `make test` installs the Debian package")
+    return exe
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pin SOURCE_DATE_EPOCH and run in a neutral folder state."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
