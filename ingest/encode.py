@@ -37,9 +37,9 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 APP_ID = "tei-ingest"
 RESP = "#" + APP_ID
 
-_T = "{%s}" % TEI_NS
-_LANG = "{%s}lang" % XML_NS
-_ID = "{%s}id" % XML_NS
+_T = f"{{{TEI_NS}}}"
+_LANG = f"{{{XML_NS}}}lang"
+_ID = f"{{{XML_NS}}}id"
 
 _LANGUAGE_NAMES = {
     "ar": "Arabic", "de": "German", "el": "Greek", "en": "English", "es": "Spanish",
@@ -60,6 +60,9 @@ _TYPE_DESCRIPTIONS = {
     DocType.PETITION: "A petition.",
     DocType.UNKNOWN: "A document whose type could not be read off its form or wording.",
 }
+
+#: Types whose issuing body is looked for (an author in titleStmt).
+_ISSUED_TYPES = frozenset({DocType.PRESS_RELEASE, DocType.REPORT, DocType.MINUTES})
 
 _NCNAME_BAD = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -96,7 +99,7 @@ def _el(parent: etree._Element | None, tag: str, text: str | None = None, **attr
     """Create a TEI element (attributes with a None value are left out)."""
     clean = {k.rstrip("_").replace("__", ":"): v for k, v in attrs.items() if v is not None}
     if parent is None:
-        el = etree.Element(_T + tag, clean, nsmap={None: TEI_NS})
+        el = etree.Element(_T + tag, clean, nsmap={None: TEI_NS})  # type: ignore[dict-item]
     else:
         el = etree.SubElement(parent, _T + tag, clean)
     if text is not None:
@@ -174,7 +177,7 @@ def _render(parent: etree._Element, text: str, start: int, end: int, marks: Sequ
     pos = start
     for m in marks:
         _append_text(parent, text[pos : m.start])
-        attrs = {("{%s}%s" % (XML_NS, k[4:]) if k.startswith("xml:") else k): v for k, v in m.attrs.items()}
+        attrs = {(f"{{{XML_NS}}}{k[4:]}" if k.startswith("xml:") else k): v for k, v in m.attrs.items()}
         child = etree.SubElement(parent, _T + m.tag, attrs)
         child.tail = ""
         _render(child, text, m.start, m.end, m.children)
@@ -345,7 +348,7 @@ def _evidence(record: Record) -> list[str]:
     """Return one line per inferred header value: what it is and how it was read."""
     x = record.extraction
     out = [
-        f"Title: generated from the type, correspondents, place and date.",
+        "Title: generated from the type, correspondents, place and date.",
         f"Document type: {x.doc_type.value} (cert {x.doc_type_cert.value}), from {x.doc_type_method}.",
     ]
     if x.date:
@@ -363,9 +366,9 @@ def _evidence(record: Record) -> list[str]:
     for role, parties in (("Sender", x.senders), ("Addressee", x.addressees), ("Author", x.authors)):
         for p in parties:
             out.append(f"{role}: {p.label} (cert {p.cert.value}), from the {p.method or 'text'}.")
-        if not parties and (x.doc_type.is_correspondence or role == "Author"):
-            if role != "Author" or x.doc_type in (DocType.PRESS_RELEASE, DocType.REPORT, DocType.MINUTES):
-                out.append(f"{role}: unknown; the text does not name one.")
+        expected = x.doc_type.is_correspondence if role != "Author" else x.doc_type in _ISSUED_TYPES
+        if not parties and expected:
+            out.append(f"{role}: unknown; the text does not name one.")
     return out
 
 
@@ -473,12 +476,12 @@ def _profile_desc(parent: etree._Element, record: Record, ents: _Entities) -> No
                     _affiliation(person, a, ents)
         if ents.orgs:
             lo = _el(partic, "listOrg")
-            for oid, name, owner in ents.orgs:
+            for oid, org_name, owner in ents.orgs:
                 org = _el(lo, "org")
                 org.set(_ID, oid)
                 if owner is not None:
                     _inferred(org, owner.cert)
-                _el(org, "orgName", name)
+                _el(org, "orgName", org_name)
     if ents.places:
         setting = _el(prof, "settingDesc")
         lpl = _el(setting, "listPlace")

@@ -22,14 +22,50 @@ _INDENT = "  "
 
 #: TEI elements the encoder writes with element children only (never with text).
 _CONTAINERS = frozenset(
-    "{%s}%s" % (TEI_NS, name)
-    for name in (
-        "TEI teiHeader fileDesc titleStmt respStmt publicationStmt availability address sourceDesc bibl "
-        "extent encodingDesc appInfo application editorialDecl normalization interpretation "
-        "classDecl taxonomy category profileDesc langUsage textClass correspDesc correspAction "
-        "particDesc listPerson person listOrg org settingDesc listPlace place revisionDesc "
-        "text body div opener closer postscript list"
-    ).split()
+    f"{{{TEI_NS}}}{name}"
+    for name in [
+        "TEI",
+        "teiHeader",
+        "fileDesc",
+        "titleStmt",
+        "respStmt",
+        "publicationStmt",
+        "availability",
+        "address",
+        "sourceDesc",
+        "bibl",
+        "extent",
+        "encodingDesc",
+        "appInfo",
+        "application",
+        "editorialDecl",
+        "normalization",
+        "interpretation",
+        "classDecl",
+        "taxonomy",
+        "category",
+        "profileDesc",
+        "langUsage",
+        "textClass",
+        "correspDesc",
+        "correspAction",
+        "particDesc",
+        "listPerson",
+        "person",
+        "listOrg",
+        "org",
+        "settingDesc",
+        "listPlace",
+        "place",
+        "revisionDesc",
+        "text",
+        "body",
+        "div",
+        "opener",
+        "closer",
+        "postscript",
+        "list",
+    ]
 )
 
 

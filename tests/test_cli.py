@@ -64,7 +64,7 @@ def test_broken_sources_are_reported_and_the_rest_written(
     (src / "b_empty.txt").write_bytes(b"")
     (src / "c_binary.txt").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
     (src / "d_undecodable.txt").write_bytes(
-        "Une lettre écrite à Paris.\n".encode() * 40 + b"\xff\xfe\xc3(" + "suite\n".encode() * 40
+        "Une lettre écrite à Paris.\n".encode() * 40 + b"\xff\xfe\xc3(" + b"suite\n" * 40
     )
     (src / "e_good_latin1.txt").write_bytes(GOOD_LETTER.encode("latin-1"))
     code = run_cli(str(src), "-o", "out")

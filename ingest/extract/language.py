@@ -128,7 +128,7 @@ def assign_languages(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str,
         runs = foreign_runs(b.text, "")
         detected.append(detect(_letters_outside(b.text, runs)))
     weights: Counter[str] = Counter()
-    for b, d in zip(blocks, detected):
+    for b, d in zip(blocks, detected, strict=True):
         if d and b.kind is not BlockKind.BOILERPLATE:
             weights[d[0]] += len(_LETTER.findall(b.text))
     if weights:
@@ -139,7 +139,7 @@ def assign_languages(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str,
         main = whole[0] if whole else script_language(text) or "und"
     out: list[Block] = []
     counts: Counter[str] = Counter()
-    for b, d in zip(blocks, detected):
+    for b, d in zip(blocks, detected, strict=True):
         lang, cert = main, Cert.MEDIUM
         if d and (d[0] == main or d[1] >= MIN_FOREIGN_PROB):
             lang = d[0]

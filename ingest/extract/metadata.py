@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..model import Block, BlockKind, Cert, DateValue, DocType, Extraction, Place, Span, Structure
+from ..model import Block, BlockKind, Cert, DateValue, DocType, Extraction, Party, Place, Span, Structure
 from .dates import find_dates, split_dateline
 from .doctype import classify
 from .language import assign_languages
@@ -90,7 +90,9 @@ def extract(structure: Structure) -> tuple[Structure, Extraction]:
     doc_type, type_cert, type_method = classify(blocks)
     dates = _all_dates(blocks, language)
     date, place = _document_date(blocks, dates, language)
-    senders = addressees = authors = ()
+    senders: tuple[Party, ...] = ()
+    addressees: tuple[Party, ...] = ()
+    authors: tuple[Party, ...] = ()
     if doc_type.is_correspondence:
         senders, addressees = letter_parties(blocks)
     elif doc_type in (DocType.PRESS_RELEASE, DocType.REPORT, DocType.MINUTES):

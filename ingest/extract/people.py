@@ -102,7 +102,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     """Shrink [start, end) past spaces and trailing commas, full stops of no abbreviation."""
     while start < end and text[start] in " \n\t,;:":
         start += 1
-    while end > start and (text[end - 1] in " \n\t,;:" or text[end - 1] == "." and not _ends_abbrev(text[start:end])):
+    while end > start and (text[end - 1] in " \n\t,;:" or (text[end - 1] == "." and not _ends_abbrev(text[start:end]))):
         end -= 1
     return start, end
 

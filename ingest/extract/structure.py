@@ -21,6 +21,7 @@ Italian; the rules look at the shape of the text, never at a particular document
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ def _is_doubled(lines: list[str]) -> bool:
     nonblank = [i for i, line in enumerate(lines) if line.strip()]
     if len(nonblank) < 6:
         return False
-    for a, b in zip(nonblank, nonblank[1:]):
+    for a, b in itertools.pairwise(nonblank):
         if b == a + 1:
             adjacent += 1
             continue
@@ -286,7 +287,10 @@ def _is_letterheadish(d: _Draft) -> bool:
 
 def _similar(a: str, b: str) -> float:
     """Return how alike two blocks are, ignoring case and spacing."""
-    norm = lambda s: re.sub(r"\s+", " ", s.casefold()).strip()  # noqa: E731
+
+    def norm(s: str) -> str:
+        return re.sub(r"\s+", " ", s.casefold()).strip()
+
     return difflib.SequenceMatcher(None, norm(a), norm(b), autojunk=False).ratio()
 
 
@@ -384,7 +388,7 @@ def _mark_letter(content: list[_Draft]) -> None:
             d.kind = BlockKind.ADDRESSEE
             d.label = "marker"
             marker_seen = True
-        elif marker_seen or _ADDRESSEE_START.match(d.flat) and len(d.flat) < 300:
+        elif marker_seen or (_ADDRESSEE_START.match(d.flat) and len(d.flat) < 300):
             d.kind = BlockKind.ADDRESSEE
             marker_seen = True
     if any(d.kind is BlockKind.ADDRESSEE for d in zone):

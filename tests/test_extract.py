@@ -1,0 +1,172 @@
+"""Unit tests of the structure, language, people and document-type extractors.
+
+Each case is a short text written for the test. Cases that must not be guessed are as
+important as the ones that must be found.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.extract.doctype import classify
+from ingest.extract.language import assign_languages, foreign_runs
+from ingest.extract.metadata import extract
+from ingest.extract.people import letter_parties, parse_affiliation
+from ingest.extract.structure import parse_structure
+from ingest.model import BlockKind, Cert, DocType, PartyKind
+
+LETTER = """Association des Amis du Livre
+12 rue des Écoles, Lyon
+
+Lyon, le 3 mars 1921
+
+Le Président de l'Association des Amis du Livre
+
+A
+
+Monsieur Jean Martin, Directeur de la Bibliothèque municipale
+
+Objet : prêt de manuscrits
+
+Monsieur le Directeur,
+
+Nous avons l'honneur de vous demander le prêt de trois manuscrits pour l'exposition que
+notre association prépare pour le printemps prochain dans les salles de la mairie.
+
+Veuillez agréer, Monsieur le Directeur, l'expression de nos sentiments distingués.
+
+Ampliation :
+- Mairie de Lyon
+
+Le Président,
+
+Paul Durand
+"""
+
+
+def kinds(text: str) -> list[str]:
+    return [b.kind.value for b in parse_structure(text).blocks]
+
+
+def test_letter_blocks_in_order() -> None:
+    assert kinds(LETTER) == [
+        "letterhead", "dateline", "sender", "addressee", "addressee", "subject", "salute",
+        "paragraph", "closing", "cc-head", "cc-item", "signature", "signature",
+    ]
+
+
+def test_letter_parties_keep_name_role_and_organisation_apart() -> None:
+    _, x = extract(parse_structure(LETTER))
+    assert x.doc_type is DocType.LETTER
+    (sender,) = x.senders
+    assert (sender.name, sender.kind, sender.cert) == ("Paul Durand", PartyKind.PERSON, Cert.HIGH)
+    assert sender.affiliations[0].role == "Président"
+    assert sender.affiliations[0].org == "Association des Amis du Livre"
+    (addressee,) = x.addressees
+    assert addressee.name == "Jean Martin"
+    assert addressee.affiliations[0].role == "Directeur"
+    assert addressee.affiliations[0].org == "Bibliothèque municipale"
+    assert x.date is not None and x.date.when == "1921-03-03"
+    assert x.place is not None and x.place.name == "Lyon"
+    assert x.subject == "Objet : prêt de manuscrits"
+
+
+def test_markdown_traces_become_inlines_and_syntax_is_dropped() -> None:
+    s = parse_structure("## Titre\n\nUn **mot** et un [lien](#) et une étoile \\* échappée.\n")
+    heading, para = s.blocks
+    assert heading.kind is BlockKind.HEADING and heading.text == "Titre"
+    assert para.text == "Un mot et un lien et une étoile * échappée."
+    assert [(i.tag, para.text[i.start:i.end]) for i in para.inlines] == [("hi", "mot"), ("ref", "lien")]
+
+
+def test_pdf_reflow_joins_lines_but_keeps_line_breaks() -> None:
+    # A PDF extraction: a blank line after every line, a line of spaces between paragraphs.
+    text = (
+        "La réunion du comité a examiné la situation\n\nau Mali et a suivi les exposés des\n\n"
+        "ministres présents à New York pour la session.\n\n \n\n"
+        "Elle a adopté la déclaration suivante\n\nsans aucune objection des membres\n\n"
+        "et a remercié le pays hôte de son accueil.\n\n \n\n"
+        "Le comité a décidé de se réunir de nouveau\n\nlors de la prochaine session annuelle.\n"
+    )
+    s = parse_structure(text)
+    assert [b.text for b in s.blocks] == [
+        "La réunion du comité a examiné la situation\nau Mali et a suivi les exposés des\n"
+        "ministres présents à New York pour la session.",
+        "Elle a adopté la déclaration suivante\nsans aucune objection des membres\n"
+        "et a remercié le pays hôte de son accueil.",
+        "Le comité a décidé de se réunir de nouveau\nlors de la prochaine session annuelle.",
+    ]
+    assert any("re-flowed" in n for n in s.normalisations)
+
+
+def test_roman_numbered_list() -> None:
+    s = parse_structure("La réunion a convenu de ce qui suit :\n\ni. Premier point.\n\nii. Second point.\n")
+    assert [(b.kind.value, b.label) for b in s.blocks] == [
+        ("paragraph", None), ("list-item", "i."), ("list-item", "ii.")]
+
+
+def test_short_passages_inherit_the_document_language() -> None:
+    s = parse_structure(LETTER)
+    blocks, main, shares = assign_languages(s.blocks)
+    assert main == "fr"
+    dateline = next(b for b in blocks if b.kind is BlockKind.DATELINE)
+    assert (dateline.lang, dateline.lang_cert) == ("fr", Cert.LOW)
+    assert sum(sh.percent for sh in shares) == 100
+
+
+def test_arabic_run_in_a_french_line() -> None:
+    runs = foreign_runs("Association Malienne (AMPS) جمعية مالي للسلام", "fr")
+    assert len(runs) == 1 and runs[0][2] == "ar"
+
+
+def test_english_passage_in_a_french_document_is_marked() -> None:
+    text = LETTER.replace(
+        "Veuillez agréer",
+        "The committee will meet in London next week to discuss the loan of the manuscripts "
+        "and the insurance of the exhibition.\n\nVeuillez agréer",
+    )
+    blocks, main, shares = assign_languages(parse_structure(text).blocks)
+    assert main == "fr"
+    assert any(b.lang == "en" and b.lang_cert is not Cert.LOW for b in blocks)
+    assert {sh.code for sh in shares} == {"fr", "en"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("**Press Release**\n\nMay 21, 2017\n\nThe association announces a new programme for schools.\n",
+         DocType.PRESS_RELEASE),
+        ("RAPPORT\n\nDE LA RÉUNION DU COMITÉ\n\nLe comité s'est réuni le 3 mars.\n", DocType.REPORT),
+        (LETTER, DocType.LETTER),
+    ],
+)
+def test_document_type_from_form_and_wording(text: str, expected: DocType) -> None:
+    doc_type, cert, method = classify(parse_structure(text).blocks)
+    assert doc_type is expected and cert in (Cert.HIGH, Cert.MEDIUM) and method
+
+
+def test_type_is_not_guessed_without_a_cue() -> None:
+    doc_type, cert, _ = classify(parse_structure("Trois lignes de texte sans forme particulière.\n").blocks)
+    assert (doc_type, cert) == (DocType.UNKNOWN, Cert.UNKNOWN)
+
+
+def test_no_sender_is_invented() -> None:
+    structure = parse_structure("Monsieur,\n\nJe vous écris au sujet de la réunion de demain.\n\n"
+                                "Veuillez agréer mes salutations.\n")
+    senders, _ = letter_parties(structure.blocks)
+    assert senders == ()
+
+
+def test_role_only_phrase_is_not_cut() -> None:
+    text = "Officier de l'Ordre National"
+    a = parse_affiliation(text, 0, len(text), 0)
+    assert (a.role, a.org) == (text, None)
+
+
+def test_undated_text_gets_a_bound_not_a_date() -> None:
+    text = ("Accueil Actualités Le ministre en visite\n\n## Le ministre en visite\n\n"
+            "Le ministre s'est rendu à Alger le 8 août 2022 pour des entretiens avec son homologue, "
+            "après une première visite en mars 2021.\n\nQuitter la version mobile\n")
+    _, x = extract(parse_structure(text))
+    assert x.date is not None
+    assert x.date.when is None and x.date.not_before == "2022-08-08" and x.date.cert is Cert.LOW
