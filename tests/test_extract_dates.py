@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -480,25 +481,141 @@ def test_dateline_keeps_the_impossible_date() -> None:
 # ---------------------------------------------------------------------------
 
 MONTH_NAMES = {
-    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-           "novembre", "décembre"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"],
-    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-           "November", "Dezember"],
-    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-           "noviembre", "diciembre"],
-    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
-           "ottobre", "novembre", "dicembre"],
-    "ar": ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر",
-           "ديسمبر"],
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "de": [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ],
+    "es": [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+    "it": [
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ],
+    "ar": [
+        "يناير",
+        "فبراير",
+        "مارس",
+        "أبريل",
+        "مايو",
+        "يونيو",
+        "يوليو",
+        "أغسطس",
+        "سبتمبر",
+        "أكتوبر",
+        "نوفمبر",
+        "ديسمبر",
+    ],
 }
 
 TOKENS = [
-    "le", "Le", "du", "au", "en", "vers", "avant", "de", "à", ",", ".", "-", "–", "/", " ", "\n", "  ",
-    "1er", "3", "31", "06", "12", "1921", "2017", "0999", "MCMXXI", "mars", "Nov.", "SEPTEMBRE", "May",
-    "Montag", "den", "3.", "١٢", "آذار", "كانون الثاني", "Paris", "NEW YORK", "1100Z", "10h", "06/11/2017",
-    "2017-11-06", "1914-1918", "2013/2014", "fin", "mi-", "c.", "早",
+    "le",
+    "Le",
+    "du",
+    "au",
+    "en",
+    "vers",
+    "avant",
+    "de",
+    "à",
+    ",",
+    ".",
+    "-",
+    "–",
+    "/",
+    " ",
+    "\n",
+    "  ",
+    "1er",
+    "3",
+    "31",
+    "06",
+    "12",
+    "1921",
+    "2017",
+    "0999",
+    "MCMXXI",
+    "mars",
+    "Nov.",
+    "SEPTEMBRE",
+    "May",
+    "Montag",
+    "den",
+    "3.",
+    "١٢",
+    "آذار",
+    "كانون الثاني",
+    "Paris",
+    "NEW YORK",
+    "1100Z",
+    "10h",
+    "06/11/2017",
+    "2017-11-06",
+    "1914-1918",
+    "2013/2014",
+    "fin",
+    "mi-",
+    "c.",
+    "早",
 ]
 
 datey_text = st.lists(st.sampled_from(TOKENS), max_size=14).map(lambda parts: " ".join(parts))
@@ -551,8 +668,11 @@ def test_split_dateline_and_parse_date_never_raise(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dates(min_value=datetime.date(1000, 1, 1), max_value=datetime.date(2099, 12, 31)),
-       st.sampled_from(sorted(MONTH_NAMES)), st.booleans())
+@given(
+    st.dates(min_value=datetime.date(1000, 1, 1), max_value=datetime.date(2099, 12, 31)),
+    st.sampled_from(sorted(MONTH_NAMES)),
+    st.booleans(),
+)
 def test_round_trip_day_month_year(day: datetime.date, lang: str, upper: bool) -> None:
     name = MONTH_NAMES[lang][day.month - 1]
     text = f"{day.day} {name.upper() if upper else name} {day.year}"
@@ -571,3 +691,21 @@ def test_round_trip_english_and_iso(day: datetime.date) -> None:
     found = split_dateline(line)
     assert found is not None and found[0] is not None
     assert (found[0].name, found[1].when) == ("Paris", day.isoformat())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3" + " " * 5000 + "x",
+        "lundi" + " " * 5000 + "x",
+        "1914" + " " * 3000 + "-" + " " * 3000 + "x",
+        "3" + " - " * 3000 + "x",
+        ("le 3 " + " " * 50 + "mars" + " " * 50) * 100,
+    ],
+)
+def test_long_whitespace_runs_stay_fast(text: str) -> None:
+    start = time.perf_counter()
+    find_dates(text)
+    split_dateline(text)
+    parse_date(text)
+    assert time.perf_counter() - start < 1.0

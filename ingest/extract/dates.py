@@ -72,44 +72,47 @@ def _fold(text: str) -> str:
 # Vocabulary
 # ---------------------------------------------------------------------------
 
-#: Full month names by language, January first.
-_FULL_MONTHS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("fr", ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-            "septembre", "octobre", "novembre", "décembre")),
-    ("en", ("january", "february", "march", "april", "may", "june", "july", "august",
-            "september", "october", "november", "december")),
-    ("de", ("januar|jänner", "februar|feber", "märz|maerz", "april", "mai", "juni", "juli",
-            "august", "september", "oktober", "november", "dezember")),
-    ("es", ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-            "septiembre|setiembre", "octubre", "noviembre", "diciembre")),
-    ("it", ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
-            "settembre", "ottobre", "novembre", "dicembre")),
-    ("ar", ("يناير|كانون الثاني", "فبراير|شباط", "مارس|آذار", "أبريل|إبريل|نيسان",
-            "مايو|أيار", "يونيو|يونيه|حزيران", "يوليو|يوليه|تموز", "أغسطس|آب",
-            "سبتمبر|أيلول", "أكتوبر|تشرين الأول", "نوفمبر|تشرين الثاني", "ديسمبر|كانون الأول")),
+
+def _words(spec: str, sep: str | None = None) -> tuple[str, ...]:
+    """Return the words of a vocabulary list written as one string."""
+    return tuple(spec.split(sep))
+
+
+#: Full month names by language, January first: months separated by ";", variants by "|".
+_FULL_MONTHS: tuple[tuple[str, str], ...] = (
+    ("fr", "janvier;février;mars;avril;mai;juin;juillet;août;septembre;octobre;novembre;décembre"),
+    ("en", "january;february;march;april;may;june;july;august;september;october;november;december"),
+    ("de", "januar|jänner;februar|feber;märz|maerz;april;mai;juni;juli;august;september;oktober;november;dezember"),
+    ("es", "enero;febrero;marzo;abril;mayo;junio;julio;agosto;septiembre|setiembre;octubre;noviembre;diciembre"),
+    ("it", "gennaio;febbraio;marzo;aprile;maggio;giugno;luglio;agosto;settembre;ottobre;novembre;dicembre"),
+    (
+        "ar",
+        "يناير|كانون الثاني;فبراير|شباط;مارس|آذار;أبريل|إبريل|نيسان;مايو|أيار;يونيو|يونيه|حزيران;"
+        "يوليو|يوليه|تموز;أغسطس|آب;سبتمبر|أيلول;أكتوبر|تشرين الأول;نوفمبر|تشرين الثاني;ديسمبر|كانون الأول",
+    ),
 )
 
-#: Abbreviated month names by language (a trailing dot is optional).
-_ABBR_MONTHS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("fr", ("janv|jan", "févr|fév", "", "avr", "", "", "juil", "", "sept|sep", "oct", "nov", "déc")),
-    ("en", ("jan", "feb", "mar", "apr", "", "jun", "jul", "aug", "sep|sept", "oct", "nov", "dec")),
-    ("de", ("jan|jän", "feb", "mär|mrz", "apr", "", "jun", "jul", "aug", "sep|sept", "okt", "nov", "dez")),
-    ("es", ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep|sept|set", "oct", "nov", "dic")),
-    ("it", ("gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set|sett", "ott", "nov", "dic")),
+#: Abbreviated month names by language (a trailing dot is optional), in the same layout.
+_ABBR_MONTHS: tuple[tuple[str, str], ...] = (
+    ("fr", "janv|jan;févr|fév;;avr;;;juil;;sept|sep;oct;nov;déc"),
+    ("en", "jan;feb;mar;apr;;jun;jul;aug;sep|sept;oct;nov;dec"),
+    ("de", "jan|jän;feb;mär|mrz;apr;;jun;jul;aug;sep|sept;okt;nov;dez"),
+    ("es", "ene;feb;mar;abr;may;jun;jul;ago;sep|sept|set;oct;nov;dic"),
+    ("it", "gen;feb;mar;apr;mag;giu;lug;ago;set|sett;ott;nov;dic"),
 )
 
 #: Month tokens that are also common words: read without a year only when capitalised.
 _WORDLIKE_MONTHS = frozenset({"may", "mar", "march", "set", "ago", "mag", "gen", "sept"})
 
-#: Weekday names (Monday first); a weekday may precede a date.
-_WEEKDAYS: tuple[tuple[str, ...], ...] = (
-    ("lundi", "monday", "mon", "montag", "lunes", "lunedì", "الاثنين"),
-    ("mardi", "tuesday", "tue", "tues", "dienstag", "martes", "martedì", "الثلاثاء"),
-    ("mercredi", "wednesday", "wed", "mittwoch", "miércoles", "mercoledì", "الأربعاء"),
-    ("jeudi", "thursday", "thu", "thur", "thurs", "donnerstag", "jueves", "giovedì", "الخميس"),
-    ("vendredi", "friday", "fri", "freitag", "viernes", "venerdì", "الجمعة"),
-    ("samedi", "saturday", "sat", "samstag", "sonnabend", "sábado", "sabato", "السبت"),
-    ("dimanche", "sunday", "sun", "sonntag", "domingo", "domenica", "الأحد"),
+#: Weekday names, Monday first, separated by ";"; a weekday may precede a date.
+_WEEKDAYS = (
+    "lundi|monday|mon|montag|lunes|lunedì|الاثنين;"
+    "mardi|tuesday|tue|tues|dienstag|martes|martedì|الثلاثاء;"
+    "mercredi|wednesday|wed|mittwoch|miércoles|mercoledì|الأربعاء;"
+    "jeudi|thursday|thu|thur|thurs|donnerstag|jueves|giovedì|الخميس;"
+    "vendredi|friday|fri|freitag|viernes|venerdì|الجمعة;"
+    "samedi|saturday|sat|samstag|sonnabend|sábado|sabato|السبت;"
+    "dimanche|sunday|sun|sonntag|domingo|domenica|الأحد"
 )
 
 
@@ -119,8 +122,8 @@ def _month_table() -> tuple[Mapping[str, tuple[int, tuple[str, ...]]], frozenset
     full: set[str] = set()
     abbr: set[str] = set()
     for source, bucket in ((_FULL_MONTHS, full), (_ABBR_MONTHS, abbr)):
-        for lang, names in source:
-            for month, alternatives in enumerate(names, start=1):
+        for lang, months in source:
+            for month, alternatives in enumerate(months.split(";"), start=1):
                 for name in filter(None, alternatives.split("|")):
                     key = " ".join(_fold(name).split())
                     bucket.add(key)
@@ -134,7 +137,7 @@ def _month_table() -> tuple[Mapping[str, tuple[int, tuple[str, ...]]], frozenset
 _MONTHS, _FULL_NAMES, _ABBR_NAMES = _month_table()
 
 _WEEKDAY_OF: Mapping[str, int] = MappingProxyType(
-    {_fold(name): i for i, names in enumerate(_WEEKDAYS) for name in names}
+    {_fold(name): i for i, names in enumerate(_WEEKDAYS.split(";")) for name in names.split("|")}
 )
 
 
@@ -148,10 +151,11 @@ def _alternation(names: Iterable[str]) -> str:
 # Regex building blocks (all applied to the folded text)
 # ---------------------------------------------------------------------------
 
-#: Whitespace between tokens: at least one character, at most one line break.
-_SP = r"(?:[^\S\n]+\n?[^\S\n]*|\n[^\S\n]*)"
+#: Whitespace between tokens: at least one character, at most one line break. Written so
+#: that a run of spaces can be split in one way only (no quadratic backtracking).
+_SP = r"(?:[^\S\n]+(?:\n[^\S\n]*)?|\n[^\S\n]*)"
 #: Optional whitespace with at most one line break.
-_OSP = r"[^\S\n]*\n?[^\S\n]*"
+_OSP = r"[^\S\n]*(?:\n[^\S\n]*)?"
 _ROMAN = r"m{1,2}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
 _FULL_ALT = _alternation(_FULL_NAMES)
 _ABBR_ALT = _alternation(_ABBR_NAMES)
@@ -191,32 +195,35 @@ _FROM_WORDS = frozenset({"du", "from", "vom", "von", "del", "dal", "de"})
 _BETWEEN_WORDS = frozenset({"entre", "between", "zwischen", "tra", "fra"})
 _AND_WORDS = frozenset({"et", "and", "y", "e", "und"})
 
-_QUAL_VAGUE = (
-    "vers", "circa", "ca.", "c.", "around", "about", "approximately", "environ", "um", "gegen",
-    "etwa", "hacia", "alrededor de", "verso il", "verso", "intorno al", "fin", "fin de",
-    "a la fin de", "fin du mois de", "debut", "debut de", "au debut de", "debut du mois de",
-    "mi", "mid", "early", "late", "end of", "beginning of", "anfang", "ende", "mitte",
-    "principios de", "finales de", "fines de", "a fines de", "comienzos de", "inizio",
-    "fine", "meta",
+#: Cue words before a vague date, and before a bound, in folded form (no accents).
+_QUAL_VAGUE = _words(
+    (
+        "vers;circa;ca.;c.;around;about;approximately;environ;um;gegen;etwa;hacia;alrededor de;verso il;"
+        "verso;intorno al;fin;fin de;a la fin de;fin du mois de;debut;debut de;au debut de;debut du mois de;"
+        "mi;mid;early;late;end of;beginning of;anfang;ende;mitte;principios de;finales de;fines de;"
+        "a fines de;comienzos de;inizio;fine;meta"
+    ),
+    ";",
 )
-_QUAL_BEFORE = ("avant", "before", "prior to", "vor", "antes de", "prima del", "prima di")
-_QUAL_AFTER = ("apres", "after", "nach", "despues de", "dopo il", "dopo")
+_QUAL_BEFORE = _words("avant;before;prior to;vor;antes de;prima del;prima di", ";")
+_QUAL_AFTER = _words("apres;after;nach;despues de;dopo il;dopo", ";")
 _QUALIFIER_RX = re.compile(
     rf"(?<!\w)(?P<q>{_alternation((*_QUAL_VAGUE, *_QUAL_BEFORE, *_QUAL_AFTER))})"
     rf"(?:{_SP}|-|(?<=\.)[^\S\n]*)(?:(?:le|the|den|dem|der|el|il){_SP}|l')?\Z"
 )
 
-_YEAR_CUES_STRONG = (
-    "annee", "l'annee", "year", "in the year", "the year", "jahr", "jahre", "im jahr", "im jahre",
-    "anno", "nell'anno", "ano", "el ano", "en el ano", "l'an", "en l'an", "عام", "سنة", "في عام",
+#: Cue words that make a bare four-digit number a year.
+_YEAR_CUES_STRONG = _words(
+    (
+        "annee;l'annee;year;in the year;the year;jahr;jahre;im jahr;im jahre;anno;nell'anno;ano;el ano;"
+        "en el ano;l'an;en l'an;عام;سنة;في عام"
+    ),
+    ";",
 )
-_YEAR_CUES_WEAK = (
-    "en", "in", "im", "nel", "depuis", "since", "seit", "desde", "dal", "durant", "during",
-    "pendant", "jusqu'en", "until", "hasta", "fino al",
+_YEAR_CUES_WEAK = _words(
+    "en;in;im;nel;depuis;since;seit;desde;dal;durant;during;pendant;jusqu'en;until;hasta;fino al", ";"
 )
-_YEAR_CUE_RX = re.compile(
-    rf"(?<!\w)(?P<c>{_alternation((*_YEAR_CUES_STRONG, *_YEAR_CUES_WEAK))}){_SP}\Z"
-)
+_YEAR_CUE_RX = re.compile(rf"(?<!\w)(?P<c>{_alternation((*_YEAR_CUES_STRONG, *_YEAR_CUES_WEAK))}){_SP}\Z")
 _STRONG_CUES = frozenset(_YEAR_CUES_STRONG)
 
 _UNITS = (
@@ -242,26 +249,28 @@ _YEAR_RX = re.compile(
     r"(?<!\w)(?<![0-9][.,/:-])(?<![0-9]\s)(?P<y>[0-9]{4})(?!\w)(?![/.,:-][0-9])"
     rf"(?![^\S\n][0-9]{{3}}(?![0-9]))(?!{_OSP}{_UNITS})"
 )
-_R_DAYS_RX = re.compile(
-    _PFX + _day("d1") + _CONN + _day("d2") + _DM_SEP + _month("m") + rf"(?:{_MY_SEP}{_year('y')})?"
-)
+_R_DAYS_RX = re.compile(_PFX + _day("d1") + _CONN + _day("d2") + _DM_SEP + _month("m") + rf"(?:{_MY_SEP}{_year('y')})?")
 _R_DM2_RX = re.compile(
-    _PFX + _day("d1") + _DM_SEP + _month("m1") + rf"(?:{_MY_SEP}{_year('y1')})?"
-    + _CONN + _day("d2") + _DM_SEP + _month("m2") + rf"(?:{_MY_SEP}{_year('y2')})?"
+    _PFX
+    + _day("d1")
+    + _DM_SEP
+    + _month("m1")
+    + rf"(?:{_MY_SEP}{_year('y1')})?"
+    + _CONN
+    + _day("d2")
+    + _DM_SEP
+    + _month("m2")
+    + rf"(?:{_MY_SEP}{_year('y2')})?"
 )
-_R_MDAYS_RX = re.compile(
-    _PFX + _month("m") + _SP + _day("d1") + _CONN + _day("d2") + rf"(?:{_DY_SEP}{_year('y')})?"
-)
+_R_MDAYS_RX = re.compile(_PFX + _month("m") + _SP + _day("d1") + _CONN + _day("d2") + rf"(?:{_DY_SEP}{_year('y')})?")
 _R_MD2_RX = re.compile(
-    _PFX + _month("m1") + _SP + _day("d1") + _CONN + _month("m2") + _SP + _day("d2")
-    + _DY_SEP + _year("y")
+    _PFX + _month("m1") + _SP + _day("d1") + _CONN + _month("m2") + _SP + _day("d2") + _DY_SEP + _year("y")
 )
 _R_MONTHS_RX = re.compile(
     _PFX + _month("m1") + rf"(?:{_MY_SEP}{_year('y1')})?" + _CONN + _month("m2") + _MY_SEP + _year("y2")
 )
 _R_YEARS_RX = re.compile(
-    r"(?<![\w/.-])" + _PFX + _year("y1", roman=False) + _CONN + _year("y2", roman=False)
-    + r"(?![/.-][0-9])"
+    r"(?<![\w/.-])" + _PFX + _year("y1", roman=False) + _CONN + _year("y2", roman=False) + r"(?![/.-][0-9])"
 )
 
 #: A time of day after a date in a dateline ("1100Z", "à 10h", "10:30").
@@ -272,9 +281,7 @@ _TIME_RX = re.compile(
     r"|[0-9]{4}\s*(?:z|gmt|utc|hrs?|h|lt))(?!\w)"
 )
 #: What may stand between a place and its date: separators and little words ("le", "den").
-_HEAD_TAIL_RX = re.compile(
-    r"(?:[\s,،;/-]|(?<!\w)(?:le|ce|den|am|the|on|this|el|a|il|li|lo|addi|في)(?!\w))*\Z"
-)
+_HEAD_TAIL_RX = re.compile(r"(?:[\s,،;/-]|(?<!\w)(?:le|ce|den|am|the|on|this|el|a|il|li|lo|addi|في)(?!\w))*\Z")
 #: An introduction before the place ("Fait à", "Done at", "À").
 _PLACE_INTRO_RX = re.compile(
     r"(?:(?:fait|done|given|signed|hecho|dado|fatto|gegeben|geschehen|ecrit)\s+(?:a|at|en|zu|in)"
@@ -286,18 +293,24 @@ _LEAD_RX = re.compile(
     r"\s+)?"
 )
 
-_PLACE_CONNECTORS = frozenset({
-    "de", "du", "des", "la", "le", "les", "sur", "en", "am", "an", "der", "die", "das", "di", "del",
-    "della", "delle", "dei", "y", "e", "et", "upon", "on", "the", "of", "bei", "im", "al", "el",
-    "los", "las", "sous", "pres", "ob", "zu", "da", "do", "dos", "in",
-})
-_NOT_PLACES = frozenset({
-    "depuis", "since", "seit", "desde", "dal", "du", "au", "on", "at", "from",
-    "to", "until", "ab", "vom", "am", "objet", "subject", "date", "datum", "fecha", "data",
-    "page", "re", "ref", "no", "in", "en", "im", "nel", "ce", "this", "signe",
-    "signed", "lu", "vu", "approved", "approuve",
-})
+#: Lower-case words allowed inside a place name ("Saint-Louis du Sénégal").
+_PLACE_CONNECTORS = frozenset(
+    _words(
+        "de du des la le les sur en am an der die das di del della delle dei y e et upon on the of bei im al "
+        "el los las sous pres ob zu da do dos in"
+    )
+)
+#: First words that show the text before a date is not a place.
+_NOT_PLACES = frozenset(
+    _words(
+        "depuis since seit desde dal du au on at from to until ab vom am objet subject date datum fecha data "
+        "page re ref no in en im nel ce this signe signed lu vu approved approuve"
+    )
+)
 _PLACE_CHARS = frozenset(" -'’.,()")
+_ELISION_RX = re.compile(r"^(?:d|l)'", re.I)
+_FOUR_DIGITS_RX = re.compile(r"[0-9]{4}")
+_WORD_RX = re.compile(r"\w+")
 
 _YEAR_MIN, _YEAR_MAX = 1000, 2099
 
@@ -481,8 +494,6 @@ def _build_numeric(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
     else:
         day, month, cert, method = a, b, Cert.MEDIUM, "numeric day-first (ambiguous; by convention)"
     text = ctx.text[m.start() : m.end()]
-    if month > 12:
-        return None
     if not _is_calendar_date(year, month, day):
         value = DateValue(text, cert=Cert.UNKNOWN, method=f"not a calendar date: {method}")
         return _Hit(m.start(), m.end(), value, _DAY, single=False)
@@ -522,8 +533,13 @@ def _range_words_ok(m: re.Match[str]) -> bool:
 
 
 def _range_hit(
-    m: re.Match[str], ctx: _Ctx, start: tuple[int | None, int | None, int | None],
-    end: tuple[int | None, int | None, int | None], method: str, precision: int, cert: Cert = Cert.HIGH,
+    m: re.Match[str],
+    ctx: _Ctx,
+    start: tuple[int | None, int | None, int | None],
+    end: tuple[int | None, int | None, int | None],
+    method: str,
+    precision: int,
+    cert: Cert = Cert.HIGH,
 ) -> _Hit | None:
     """Return a range hit from two (year, month, day) triples, or an unknown one if impossible."""
     text = ctx.text[m.start() : m.end()]
@@ -534,9 +550,7 @@ def _range_hit(
             value = DateValue(text, cert=Cert.UNKNOWN, method=f"not a calendar date: {method}")
             return _Hit(m.start(), m.end(), value, precision, single=False)
     a, b = _iso(*start), _iso(*end)
-    if start[0] is not None and end[0] is not None and a >= b:
-        return None
-    if start[0] is None and a >= b:
+    if a >= b:  # both ends have a year or neither has, so the ISO strings compare in time order
         return None
     cert = Cert.MEDIUM if start[0] is None else cert
     value = DateValue(text, from_=a, to=b, cert=cert, method=method)
@@ -740,7 +754,7 @@ def parse_date(text: str, lang: str | None = None) -> DateValue | None:
     if not core:
         return None
     folded = _fold(core)
-    if re.fullmatch(r"[0-9]{4}", folded) and _YEAR_MIN <= int(folded) <= _YEAR_MAX:
+    if _FOUR_DIGITS_RX.fullmatch(folded) and _YEAR_MIN <= int(folded) <= _YEAR_MAX:
         return DateValue(core, when=folded, method="year alone", span=Span(0, lead, lead + len(core)))
     hits = _scan(core, lang)
     if len(hits) != 1 or hits[0].end != len(core) or not _LEAD_RX.fullmatch(folded[: hits[0].start]):
@@ -751,7 +765,7 @@ def parse_date(text: str, lang: str | None = None) -> DateValue | None:
 def _tail_ok(folded_tail: str) -> bool:
     """Return True if what follows a date is only punctuation, a time or a few words."""
     rest = _TIME_RX.sub(" ", folded_tail)
-    return len(re.findall(r"\w+", rest)) <= 3
+    return len(_WORD_RX.findall(rest)) <= 3
 
 
 def _place(text: str, folded: str, end: int) -> tuple[bool, Place | None]:
@@ -783,7 +797,7 @@ def _looks_like_place(name: str, folded: str) -> bool:
     if folded.split()[0].strip(".,'") in _NOT_PLACES:
         return False
     for word, fword in zip(words, folded.split(), strict=False):
-        bare = re.sub(r"^(?:d|l)'", "", word.replace("’", "'")).strip("().,-'")
+        bare = _ELISION_RX.sub("", word.replace("’", "'")).strip("().,-'")
         key = fword.strip("().,-'")
         if not bare or bare[0].isupper() or not bare[0].islower() or key in _PLACE_CONNECTORS:
             continue
