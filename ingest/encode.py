@@ -608,7 +608,12 @@ class _TextWriter:
         elif kind is BlockKind.SALUTE:
             self.fill(_el(opener, "salute"), i)
         elif kind is BlockKind.REFERENCE:
-            self.fill(_el(opener, "idno", type="reference"), i)
+            block = self.blocks[i]
+            marks = _block_marks(i, block, self.record, self.ents, self.main)
+            if "\n" in block.text or marks:  # idno holds plain text only
+                self.fill(_el(opener, "seg", type="reference"), i)
+            else:
+                _el(opener, "idno", block.text, type="reference")
         elif kind in FURNITURE_KINDS:
             self.furniture(opener, [i])
         else:
@@ -658,13 +663,17 @@ class _TextWriter:
         bulleted = all(lab is None or not lab[:1].isalnum() for lab in labels)
         lst = _el(parent, "list", rend="bulleted" if bulleted else "numbered")
         for i, lab in zip(indices, labels, strict=True):
-            if lab and not bulleted:
-                _el(lst, "label", lab)
+            if not bulleted:  # TEI: either every item has a label or none has
+                _el(lst, "label", lab or "")
             item = _el(lst, "item")
             self.fill(item, i)
 
-    def flow(self, parent: etree._Element, indices: Sequence[int]) -> None:
-        """Write running text: paragraphs, lists, footnotes, furniture, section headings."""
+    def flow(self, parent: etree._Element, indices: Sequence[int], sections: bool = True) -> None:
+        """Write running text: paragraphs, lists, footnotes, furniture, section headings.
+
+        A heading opens a ``div type="section"``; where sections are not allowed (a
+        postscript) it is written as a paragraph.
+        """
         k = 0
         target = parent
         while k < len(indices):
@@ -677,7 +686,7 @@ class _TextWriter:
                     k += 1
                 self.list(target, run)
                 continue
-            if kind is BlockKind.HEADING:
+            if kind is BlockKind.HEADING and sections:
                 target = _el(parent, "div", type="section")
                 self.fill(_el(target, "head"), i)
             elif kind in FURNITURE_KINDS:
@@ -745,7 +754,7 @@ def _text(parent: etree._Element, record: Record, ents: _Entities) -> None:
         if closer_ix:
             w.closer_part(_el(div, "closer"), closer_ix)
         if post_ix:
-            w.flow(_el(div, "postscript"), post_ix)
+            w.flow(_el(div, "postscript"), post_ix, sections=False)
         if not body_ix and not opener_ix and not closer_ix:
             _el(div, "p")
         return
