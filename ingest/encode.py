@@ -808,5 +808,6 @@ def encode(
     for href, kind in schemas:
         pi = etree.ProcessingInstruction(
             "xml-model", f'href="{href}" type="application/xml" schematypens="{kind}"')
+        pi.tail = "\n"
         root.addprevious(pi)
     return tree

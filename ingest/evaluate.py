@@ -156,7 +156,8 @@ def compare(doc_id: str, truth: dict[str, Any], record: Record) -> DocResult:
                                              x.place.name if x.place else "")
         res.scores["place"] = (1, int(ok), bool(truth.get("place_in_text")))
         if not ok:
-            res.misses.append(f"place: expected {truth['place_sent']!r}, got {x.place.name if x.place else 'nothing'!r}")
+            got = x.place.name if x.place else "nothing"
+            res.misses.append(f"place: expected {truth['place_sent']!r}, got {got!r}")
     _score_people(res, "sender", _persons(truth.get("senders")), x.senders)
     _score_people(res, "addressee", _persons(truth.get("addressees")), x.addressees)
     _score_people(res, "author", _persons(truth.get("authors")), x.authors)

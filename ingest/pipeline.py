@@ -20,7 +20,7 @@ from typing import TextIO
 from lxml import etree
 
 from .config import BuildInfo, CorpusConfig, build_info, load_config
-from .describe import human_date, make_title, party_label
+from .describe import human_date, make_title
 from .encode import document_id, encode
 from .errors import IngestError, Issue, OutputError, SchemaError, SourceError
 from .extract.metadata import extract
@@ -283,10 +283,10 @@ def summary_rows(result: RunResult) -> list[tuple[str, ...]]:
     for a in result.accepted:
         x = a.record.extraction
         if x.doc_type.is_correspondence:
-            who = (" & ".join(party_label(p) for p in x.senders) or "?") + " → " + (
-                " & ".join(party_label(p) for p in x.addressees) or "?")
+            who = _cut(" & ".join(p.label for p in x.senders) or "?", 30) + " → " + _cut(
+                " & ".join(p.label for p in x.addressees) or "?", 30)
         else:
-            who = " & ".join(party_label(p) for p in x.authors) or "–"
+            who = " & ".join(p.label for p in x.authors) or "–"
         langs = " ".join(f"{s.code} {s.percent}%" for s in x.languages)
         date = (x.date.iso or "?") if x.date else "–"
         if x.date and not x.date.when:

@@ -93,8 +93,12 @@ def to_bytes(tree: etree._ElementTree) -> bytes:
     """Return the canonical UTF-8 serialisation of a TEI tree (ends with a newline)."""
     root = tree.getroot()
     _indent(root, 0)
-    body = etree.tostring(tree, encoding="UTF-8", xml_declaration=False)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
+    head = [b'<?xml version="1.0" encoding="UTF-8"?>']
+    head += [
+        etree.tostring(n, encoding="UTF-8", with_tail=False) for n in reversed(list(root.itersiblings(preceding=True)))
+    ]
+    body = etree.tostring(root, encoding="UTF-8", xml_declaration=False, with_tail=False)
+    return b"\n".join([*head, body]) + b"\n"
 
 
 def write_atomic(path: Path, data: bytes) -> bool:

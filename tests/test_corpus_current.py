@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,9 +21,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def fresh_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the corpus from seeds/ into a temporary folder, as `make ingest` does."""
-    out = tmp_path_factory.mktemp("tei")
+def fresh_corpus() -> Iterator[Path]:
+    """Build the corpus from seeds/ into a temporary folder, as `make ingest` does.
+
+    The folder sits beside tei/ so that the relative schema paths in the documents'
+    xml-model declarations are the same as in the committed corpus.
+    """
+    out = Path(tempfile.mkdtemp(prefix=".corpus-check-", dir=ROOT))
     mp = pytest.MonkeyPatch()
     mp.chdir(ROOT)
     mp.delenv("SOURCE_DATE_EPOCH", raising=False)
@@ -29,7 +36,8 @@ def fresh_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         mp.undo()
     assert code == 0
-    return out
+    yield out
+    shutil.rmtree(out, ignore_errors=True)
 
 
 def test_committed_corpus_is_current(fresh_corpus: Path) -> None:
