@@ -557,8 +557,8 @@ def _range_hit(
     return _Hit(m.start(), m.end(), value, precision, single=False)
 
 
-def _build_days_range(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
-    """Read "du 3 au 5 mars 1921", "3-5 March 1921"."""
+def _days_in_month_range(m: re.Match[str], ctx: _Ctx, what: str) -> _Hit | None:
+    """Read a range of days in one month; what names the written order in the method."""
     if not _range_words_ok(m):
         return None
     month, mlang = _month_of(m.group("m"), ctx.lang)
@@ -569,22 +569,17 @@ def _build_days_range(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
     if year is None and not _capitalised(ctx, m, "m"):
         return None
     d1, d2 = int(m.group("d1")), int(m.group("d2"))
-    return _range_hit(m, ctx, (year, month, d1), (year, month, d2), f"day range in one month ({mlang})", _DAY)
+    return _range_hit(m, ctx, (year, month, d1), (year, month, d2), f"{what} ({mlang})", _DAY)
+
+
+def _build_days_range(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
+    """Read "du 3 au 5 mars 1921", "3-5 March 1921"."""
+    return _days_in_month_range(m, ctx, "day range in one month")
 
 
 def _build_month_days_range(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
     """Read "March 3–5, 1921"."""
-    if not _range_words_ok(m):
-        return None
-    month, mlang = _month_of(m.group("m"), ctx.lang)
-    year_read = _year_of(m, ctx, "y")
-    if year_read is None:
-        return None
-    year = year_read[0]
-    if year is None and not _capitalised(ctx, m, "m"):
-        return None
-    d1, d2 = int(m.group("d1")), int(m.group("d2"))
-    return _range_hit(m, ctx, (year, month, d1), (year, month, d2), f"month day range ({mlang})", _DAY)
+    return _days_in_month_range(m, ctx, "month day range")
 
 
 def _cross_years(
