@@ -33,6 +33,12 @@ regen: $(STAMP)
 	$(BIN)/python -m pytest --force-regen -q tests || true
 	$(BIN)/tei-ingest ingest seeds -o tei
 
+# Metadata extraction measured on the labelled development set beside the project.
+eval: $(STAMP)
+	@if [ -d $(SHARED)/devset/texts ]; then \
+	  $(BIN)/tei-ingest eval $(SHARED)/devset/texts $(SHARED)/devset/truth $(EVAL_FLAGS); \
+	else echo "no development set at $(SHARED)/devset: nothing to measure"; fi
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -7,6 +7,7 @@ error, 3 the run could not start or could not write its output.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,7 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--require-tei-all", action="store_true",
                         help="exit 3 when tei_all.rng cannot be found instead of skipping that check")
     ingest.add_argument("-q", "--quiet", action="store_true", help="do not print the summary table")
+    ev = sub.add_parser("eval", help="measure metadata extraction against labelled documents")
+    ev.add_argument("texts", type=Path, metavar="TEXTS_DIR", help="folder of <id>.txt sources")
+    ev.add_argument("truth", type=Path, metavar="TRUTH_DIR", help="folder of <id>.json truth files")
+    ev.add_argument("--per-doc", action="store_true", help="list every miss, document by document")
     return parser
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, format_report, summarise
+    from .pipeline import make_record
+
+    results = evaluate(args.texts, args.truth, make_record)
+    summary = summarise(results)
+    print(format_report(summary, results, args.per_doc))
+    print(json.dumps(summary, sort_keys=True, ensure_ascii=False))
+    return 0
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -84,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "ingest":
             return _ingest(args)
+        if args.command == "eval":
+            return _eval(args)
     except IngestError as exc:
         for issue in exc.issues:
             print(f"tei-ingest: {issue}", file=sys.stderr)

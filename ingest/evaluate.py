@@ -111,12 +111,12 @@ def date_matches(truth: str, predicted: str | None) -> tuple[bool, bool]:
 
 @dataclass
 class DocResult:
-    """The comparison of one document: field → (counted, correct, recoverable)."""
+    """The comparison of one document: one (field, correct, recoverable) entry per value compared."""
 
     id: str
     language: str
     doc_type: str
-    scores: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
+    scores: list[tuple[str, bool, bool]] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -130,9 +130,7 @@ def _score_people(res: DocResult, key: str, truth: list[dict[str, Any]], predict
     for person in truth:
         forms = [person["name"], *person.get("name_alternatives", [])]
         found = any(names_match(f, n) for f in forms for n in names)
-        recoverable = bool(person.get("in_text"))
-        counted, correct, _ = res.scores.get(key, (0, 0, True))
-        res.scores[key] = (counted + 1, correct + int(found), recoverable)
+        res.scores.append((key, found, bool(person.get("in_text"))))
         if not found:
             shown = "; ".join(sorted(set(names))) or "nothing"
             res.misses.append(f"{key}: expected {person['name']!r}, got {shown}")
@@ -147,14 +145,13 @@ def compare(doc_id: str, truth: dict[str, Any], record: Record) -> DocResult:
         predicted = (x.date.when or x.date.from_) if x.date else None
         exact, year = date_matches(str(truth["date"]), predicted)
         flag = bool(truth.get("date_year_in_text"))
-        res.scores["date_exact"] = (1, int(exact), flag)
-        res.scores["date_year"] = (1, int(year), flag)
+        res.scores += [("date_exact", exact, flag), ("date_year", year, flag)]
         if not exact:
             res.misses.append(f"date: expected {truth['date']}, got {predicted or 'nothing'}")
     if truth.get("place_sent"):
         ok = bool(x.place) and place_matches(truth["place_sent"], truth.get("place_sent_alternatives") or [],
                                              x.place.name if x.place else "")
-        res.scores["place"] = (1, int(ok), bool(truth.get("place_in_text")))
+        res.scores.append(("place", ok, bool(truth.get("place_in_text"))))
         if not ok:
             got = x.place.name if x.place else "nothing"
             res.misses.append(f"place: expected {truth['place_sent']!r}, got {got!r}")
@@ -162,12 +159,12 @@ def compare(doc_id: str, truth: dict[str, Any], record: Record) -> DocResult:
     _score_people(res, "addressee", _persons(truth.get("addressees")), x.addressees)
     _score_people(res, "author", _persons(truth.get("authors")), x.authors)
     ok = x.language == language
-    res.scores["language"] = (1, int(ok), True)
+    res.scores.append(("language", ok, True))
     if not ok:
         res.misses.append(f"language: expected {language}, got {x.language}")
     family = TYPE_FAMILY[x.doc_type]
     ok = family == truth.get("doc_type")
-    res.scores["type"] = (1, int(ok), True)
+    res.scores.append(("type", ok, True))
     if not ok:
         res.misses.append(f"type: expected {truth.get('doc_type')}, got {x.doc_type.value} ({family})")
     return res
@@ -208,9 +205,9 @@ def summarise(results: Iterable[DocResult]) -> dict[str, Any]:
         docs += 1
         if r.error:
             errors += 1
-        for name, (counted, correct, rec) in r.scores.items():
+        for name, correct, rec in r.scores:
             for group in ("overall", f"language={r.language}", f"type={r.doc_type}"):
-                groups[group][name].add(counted, correct, rec)
+                groups[group][name].add(1, int(correct), rec)
     return {
         "documents": docs,
         "errors": errors,
