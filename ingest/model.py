@@ -141,12 +141,29 @@ class DateValue:
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """A place name as written."""
+    """A place name as written, and its gazetteer entry when one matches unambiguously."""
 
     name: str
     cert: Cert = Cert.HIGH
     method: str = ""
     span: Span | None = None
+    geonames: Gazetteered | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Gazetteered:
+    """A GeoNames entry: id, preferred name, country code and coordinates."""
+
+    id: int
+    name: str
+    country: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+    @property
+    def uri(self) -> str:
+        """Return the GeoNames URI of the entry."""
+        return f"https://sws.geonames.org/{self.id}/"
 
 
 @dataclass(frozen=True, slots=True)

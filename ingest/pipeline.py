@@ -13,7 +13,7 @@ import sys
 import traceback
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -25,6 +25,7 @@ from .encode import document_id, encode
 from .errors import IngestError, Issue, OutputError, SchemaError, SourceError
 from .extract.metadata import extract
 from .extract.structure import parse_structure
+from .gazetteer import find_places
 from .manifest import MANIFEST_NAME, build_manifest, manifest_bytes
 from .model import Record, SourceDocument
 from .serialize import to_bytes, write_atomic
@@ -127,6 +128,10 @@ def make_record(source: SourceDocument) -> Record:
     """Run the extractors on a source and return the record to encode."""
     structure = parse_structure(source.text)
     structure, extraction = extract(structure)
+    places = find_places(structure.blocks, (extraction.place,) if extraction.place else ())
+    if extraction.place:
+        extraction = replace(extraction, place=places[0])
+    extraction = replace(extraction, places=places)
     title = make_title(extraction, fallback=source.stem)
     return Record(
         id=document_id(source.stem),
