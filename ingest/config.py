@@ -36,6 +36,7 @@ class CorpusConfig:
     identifier_base: str = ""
     source_date_epoch: int | None = None
     tei_all: str = ""
+    authorities: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,10 @@ def load_config(path: Path | None) -> tuple[CorpusConfig, Path | None]:
     if "tei_all" in data.get("schemas", {}):
         tei_all = Path(data["schemas"]["tei_all"])
         values["tei_all"] = str(tei_all if tei_all.is_absolute() else path.parent / tei_all)
+    registers = data.get("registers", {})
+    if "authorities" in registers:
+        reg = Path(registers["authorities"])
+        values["authorities"] = str(reg if reg.is_absolute() else path.parent / reg)
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(Issue("config.unknown", str(path), f"unknown keys: {', '.join(unknown)}"))

@@ -167,6 +167,8 @@ def _nest(marks: Iterable[_Mark], length: int) -> list[_Mark]:
             stack.pop()
         if m.end > stack[-1].end:
             continue
+        if any(outer.tag == m.tag for outer in stack[1:]) and m.tag in ("orgName", "persName", "placeName", "date"):
+            continue  # a name inside a longer name of the same kind is part of it
         stack[-1].children.append(m)
         stack.append(m)
     return root.children
@@ -196,9 +198,12 @@ class _Entities:
     orgs: list[tuple[str, str, Party | None]] = field(default_factory=list)
     places: list[tuple[str, Place]] = field(default_factory=list)
 
+    aliases: dict[int, str] = field(default_factory=dict)
+
     def person_id(self, party: Party) -> str | None:
-        """Return the id of a described person."""
-        return next((i for i, p, _ in self.persons if p is party), None)
+        """Return the id of a described person (a later mention shares its correspondent's id)."""
+        found = next((i for i, p, _ in self.persons if p is party), None)
+        return found or self.aliases.get(id(party))
 
     def org_id(self, name: str) -> str:
         """Return the id of an organisation, adding it when new."""
@@ -214,7 +219,7 @@ class _Entities:
         """Return the id of an organisation that is itself a party."""
         name = party.org or party.label
         i = self.org_id(name)
-        self.orgs = [(j, n, party if j == i else p) for j, n, p in self.orgs]
+        self.orgs = [(j, n, party if j == i and p is None else p) for j, n, p in self.orgs]
         return i
 
     def place_id(self, place: Place) -> str:
@@ -250,6 +255,15 @@ def _collect(record: Record) -> _Entities:
                     ents.org_id(a.org)
         else:
             ents.org_party_id(party)
+    for party in x.people:
+        key = " ".join((party.name or "").split()).casefold()
+        same = next((i for i, p, _ in ents.persons if p.name and " ".join(p.name.split()).casefold() == key), None)
+        if same:
+            ents.aliases[id(party)] = same
+        else:
+            ents.persons.append((f"pers-{len(ents.persons) + 1}", party, ["mentioned"]))
+    for party in x.orgs:
+        ents.org_party_id(party)
     if x.place:
         ents.place_id(x.place)
     for p in x.places:
@@ -479,6 +493,8 @@ def _profile_desc(parent: etree._Element, record: Record, ents: _Entities) -> No
                     _el(person, "note", "The text names this person only by office.")
                 for a in party.affiliations:
                     _affiliation(person, a, ents)
+                for ref in party.refs:
+                    _el(person, "idno", ref, type="URI")
         if ents.orgs:
             lo = _el(partic, "listOrg")
             for oid, org_name, owner in ents.orgs:
@@ -487,6 +503,8 @@ def _profile_desc(parent: etree._Element, record: Record, ents: _Entities) -> No
                 if owner is not None:
                     _inferred(org, owner.cert)
                 _el(org, "orgName", org_name)
+                for ref in owner.refs if owner is not None else ():
+                    _el(org, "idno", ref, type="URI")
     if ents.places:
         setting = _el(prof, "settingDesc")
         lpl = _el(setting, "listPlace")
@@ -537,7 +555,7 @@ def _block_marks(i: int, block: Block, record: Record, ents: _Entities, main: st
     def here(span: Span | None) -> bool:
         return span is not None and span.block == i
 
-    for parties in (x.senders, x.addressees, x.authors):
+    for parties in (x.senders, x.addressees, x.authors, x.people, x.orgs):
         for party in parties:
             pid = ents.person_id(party)
             if here(party.name_span) and party.name_span and party.kind is PartyKind.PERSON:

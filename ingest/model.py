@@ -191,6 +191,7 @@ class Party:
     method: str = ""
     span: Span | None = None
     name_span: Span | None = None
+    refs: tuple[str, ...] = ()
 
     @property
     def org(self) -> str | None:
@@ -242,6 +243,8 @@ class Extraction:
     headline: str | None = None
     dates: tuple[DateValue, ...] = ()
     places: tuple[Place, ...] = ()
+    people: tuple[Party, ...] = ()
+    orgs: tuple[Party, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,13 @@ from lxml import etree
 from .config import BuildInfo, CorpusConfig, build_info, load_config
 from .describe import human_date, make_title
 from .encode import document_id, encode
+from .entities import Register, find_orgs, find_people
 from .errors import IngestError, Issue, OutputError, SchemaError, SourceError
 from .extract.metadata import extract
 from .extract.structure import parse_structure
 from .gazetteer import find_places
 from .manifest import MANIFEST_NAME, build_manifest, manifest_bytes
-from .model import Record, SourceDocument
+from .model import Extraction, Party, Record, SourceDocument
 from .serialize import to_bytes, write_atomic
 from .sources import read_source
 from .validate import PROJECT_RNG, PROJECT_SCH, ProjectSchema, TeiAllSchema, Verdict, find_tei_all, schema_dir
@@ -124,14 +125,22 @@ def _collision_key(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
-def make_record(source: SourceDocument) -> Record:
+def make_record(source: SourceDocument, register: Register | None = None) -> Record:
     """Run the extractors on a source and return the record to encode."""
     structure = parse_structure(source.text)
     structure, extraction = extract(structure)
     places = find_places(structure.blocks, (extraction.place,) if extraction.place else ())
     if extraction.place:
         extraction = replace(extraction, place=places[0])
-    extraction = replace(extraction, places=places)
+    x = extraction
+    extraction = replace(
+        x,
+        places=places,
+        people=find_people(structure.blocks, x.senders + x.addressees + x.authors),
+        orgs=find_orgs(structure.blocks),
+    )
+    if register is not None and register.entries:
+        extraction = _with_authorities(extraction, register)
     title = make_title(extraction, fallback=source.stem)
     return Record(
         id=document_id(source.stem),
@@ -140,6 +149,16 @@ def make_record(source: SourceDocument) -> Record:
         extraction=extraction,
         title=title,
     )
+
+
+def _with_authorities(x: Extraction, register: Register) -> Extraction:
+    """Return the extraction with the register's authority ids on the parties it lists."""
+
+    def linked(parties: tuple[Party, ...]) -> tuple[Party, ...]:
+        return tuple(replace(p, refs=register.refs_for(p.name, p.org, p.label)) for p in parties)
+
+    return replace(x, senders=linked(x.senders), addressees=linked(x.addressees), authors=linked(x.authors),
+                   people=linked(x.people), orgs=linked(x.orgs))
 
 
 class Validators:
@@ -158,6 +177,7 @@ class Validators:
                 "the official tei_all.rng is not there; set [schemas] tei_all in tei-ingest.toml, "
                 "TEI_ALL_RNG, or pass --tei-all PATH"))
         self.folder = folder
+        self.register = Register.load(Path(config.authorities) if config.authorities else None)
 
     def check(self, doc: etree._ElementTree, path: str) -> tuple[Verdict, ...]:
         """Return the verdicts of every schema on a document."""
@@ -172,7 +192,7 @@ def encode_source(
 ) -> Accepted:
     """Read, encode and validate one source; raise IngestError when it fails."""
     source = read_source(ref.path, ref.display)
-    record = make_record(source)
+    record = make_record(source, validators.register)
     rel = os.path.relpath(validators.folder, out_dir.resolve()) if out_dir else str(validators.folder)
     rel = Path(rel).as_posix()
     schemas = (
