@@ -37,6 +37,7 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
             'tei_all = "../shared', f'tei_all = "{ROOT.parent}/shared'),
         encoding="utf-8",
     )
+    (tmp_path / "authorities.toml").write_text("", encoding="utf-8")
 
     def run(*args: str) -> int:
         return main(["ingest", *args])
@@ -120,6 +121,15 @@ def test_unwritable_output_exit_3(run_cli, tmp_path: Path, capsys: pytest.Captur
     src.write_text(GOOD_LETTER, encoding="utf-8")
     assert run_cli(str(src), "-o", str(target)) == 3
     assert "[output.unwritable]" in capsys.readouterr().err
+
+
+def test_missing_register_exit_3(run_cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "authorities.toml").unlink()
+    src = tmp_path / "lettre.txt"
+    src.write_text(GOOD_LETTER, encoding="utf-8")
+    assert run_cli(str(src), "-o", "out") == 3
+    assert "[register.invalid]" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_missing_source_is_reported(run_cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
