@@ -47,11 +47,44 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--require-tei-all", action="store_true",
                         help="exit 3 when tei_all.rng cannot be found instead of skipping that check")
     ingest.add_argument("-q", "--quiet", action="store_true", help="do not print the summary table")
+    val = sub.add_parser("validate", help="check TEI files: well-formedness, RELAX NG and Schematron")
+    val.add_argument("paths", nargs="+", type=Path, metavar="PATHS", help="TEI files or folders of *.xml files")
+    val.add_argument("--schema", default="project", metavar="project|tei_all|declared|FILE.rng",
+                     help="the schema to check against (default: the project schema and its rules)")
+    val.add_argument("--format", choices=("text", "json", "junit", "github"), default="text")
+    val.add_argument("--tei-all", type=Path, default=None, metavar="RNG", help="the official tei_all.rng")
     ev = sub.add_parser("eval", help="measure metadata extraction against labelled documents")
     ev.add_argument("texts", type=Path, metavar="TEXTS_DIR", help="folder of <id>.txt sources")
     ev.add_argument("truth", type=Path, metavar="TRUTH_DIR", help="folder of <id>.json truth files")
     ev.add_argument("--per-doc", action="store_true", help="list every miss, document by document")
     return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .validate import check_file, find_tei_all, format_verdicts
+
+    files: list[Path] = []
+    for p in args.paths:
+        if p.is_dir():
+            files.extend(sorted(p.rglob("*.xml")))
+        else:
+            files.append(p)
+    tei_all = args.tei_all
+    if args.schema == "tei_all" and tei_all is None:
+        config, _ = load_config(None)
+        tei_all = find_tei_all(config.tei_all)
+    if args.schema not in ("project", "tei_all", "declared") and not Path(args.schema).is_file():
+        print(f"tei-ingest: {args.schema}: no such schema file", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    verdicts = [check_file(f, args.schema, tei_all) for f in files]
+    report = format_verdicts(verdicts, args.format)
+    if report:
+        print(report)
+    if args.format == "text":
+        bad = sum(not v.valid for v in verdicts)
+        print(f"{len(verdicts) - bad} valid, {bad} invalid", file=sys.stderr)
+    return 1 if any(not v.valid for v in verdicts) else 0
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -102,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ingest(args)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "validate":
+            return _validate(args)
     except IngestError as exc:
         for issue in exc.issues:
             print(f"tei-ingest: {issue}", file=sys.stderr)

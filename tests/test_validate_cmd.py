@@ -1,0 +1,64 @@
+"""`tei-ingest validate`: every file gets a verdict; hostile XML is refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest.cli import main
+
+from .conftest import ROOT
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+    '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>\n<x>&c;</x>\n'
+)
+EXTERNAL = '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY p SYSTEM "file:///etc/passwd">]>\n<x>&p;</x>\n'
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    out = {
+        "good": ROOT / "tei" / "000_22c6ae8344106c7e.xml",
+        "laughs": tmp_path / "laughs.xml",
+        "external": tmp_path / "external.xml",
+        "broken": tmp_path / "broken.xml",
+        "invalid": tmp_path / "invalid.xml",
+    }
+    out["laughs"].write_text(BILLION_LAUGHS, encoding="utf-8")
+    out["external"].write_text(EXTERNAL, encoding="utf-8")
+    out["broken"].write_text("<TEI><teiHeader></TEI>\n", encoding="utf-8")
+    out["invalid"].write_text('<TEI xmlns="http://www.tei-c.org/ns/1.0"><foo/></TEI>\n', encoding="utf-8")
+    return out
+
+
+def test_every_file_gets_a_verdict(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["validate", *(str(p) for p in files.values()), "--format", "json"])
+    assert code == 1
+    verdicts = {Path(v["path"]).stem: v for v in json.loads(capsys.readouterr().out)}
+    assert verdicts["000_22c6ae8344106c7e"]["valid"] is True
+    for name, rule in (("laughs", "xml.entities"), ("external", "xml.entities"),
+                       ("broken", "well-formed"), ("invalid", "project-rng")):
+        assert verdicts[name]["valid"] is False
+        assert verdicts[name]["problems"][0]["rule"] == rule
+
+
+def test_text_lines_name_file_line_and_rule(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(files["broken"])]) == 1
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    assert line.startswith(f"{files['broken']}:1:") and line.endswith("[well-formed]") and ": error: " in line
+
+
+def test_corpus_is_valid_against_its_declared_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(ROOT / "tei"), "--schema", "declared"]) == 0
+
+
+def test_github_annotations(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    main(["validate", str(files["broken"]), "--format", "github"])
+    assert capsys.readouterr().out.startswith(f"::error file={files['broken']},line=1,")
+
+
+def test_missing_schema_file_exit_3(files: dict[str, Path]) -> None:
+    assert main(["validate", str(files["good"]), "--schema", "/nonexistent.rng"]) == 3
