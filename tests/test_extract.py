@@ -170,3 +170,27 @@ def test_undated_text_gets_a_bound_not_a_date() -> None:
     _, x = extract(parse_structure(text))
     assert x.date is not None
     assert x.date.when is None and x.date.not_before == "2022-08-08" and x.date.cert is Cert.LOW
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Washington, March 3, 1970, 1630Z.\n\n4411. Subject: Talks with the Minister.\n\n1. The talks went well.\n",
+         DocType.TELEGRAM),
+        ("Washington, March 3, 1970.\n\nSUBJECT\n\nBudget of the mission\n\nThe budget is short of funds.\n",
+         DocType.MEMORANDUM),
+        ("Mesdames et Messieurs,\n\nC'est un honneur de prendre la parole devant cette assemblée.\n",
+         DocType.SPEECH),
+        ("Lyon, 3 mars 1921.\n\nMon cher ami, je te remercie de ta lettre et de tes nouvelles.\n\n"
+         "Je t'embrasse.\n", DocType.LETTER),
+    ],
+)
+def test_document_type_from_wording(text: str, expected: DocType) -> None:
+    doc_type, cert, _ = classify(parse_structure(text).blocks)
+    assert doc_type is expected and cert is not Cert.HIGH
+
+
+def test_a_dated_narrative_is_not_taken_for_a_letter() -> None:
+    text = ("Paris, 3 mars 1921.\n\nLa séance s'est ouverte à dix heures. Le comité a examiné les comptes "
+            "de l'exercice et approuvé le rapport du trésorier sans discussion.\n")
+    assert classify(parse_structure(text).blocks)[0] is DocType.UNKNOWN
