@@ -194,3 +194,20 @@ def test_a_dated_narrative_is_not_taken_for_a_letter() -> None:
     text = ("Paris, 3 mars 1921.\n\nLa séance s'est ouverte à dix heures. Le comité a examiné les comptes "
             "de l'exercice et approuvé le rapport du trésorier sans discussion.\n")
     assert classify(parse_structure(text).blocks)[0] is DocType.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Lyon, 3 mars 1921.\n\nMon cher ami, je te remercie de ta lettre.\n\nJe t'embrasse.\n\nPAUL DURAND.\n",
+         "PAUL DURAND"),
+        ("Lyon, 3 mars 1921.\n\nMon cher ami, je te remercie de ta lettre. Votre tout dévoué, P. Durand.\n",
+         "P. Durand"),
+        ("Lyon, 3 mars 1921.\n\nMon cher ami, je te remercie de ta lettre. J'embrasse le cher Arthur.\n", None),
+    ],
+)
+def test_sender_from_the_name_closing_the_letter(text: str, name: str | None) -> None:
+    _, x = extract(parse_structure(text))
+    assert x.doc_type is DocType.LETTER
+    assert [p.name for p in x.senders] == ([name] if name else [])
+    assert all(p.cert is Cert.LOW for p in x.senders)

@@ -240,8 +240,11 @@ def letter_parties(blocks: Sequence[Block]) -> tuple[tuple[Party, ...], tuple[Pa
         where = "sender block of the opener" if sender_block else "signature (no personal name)"
         senders.append(_with(_combine(parts), Cert.MEDIUM, where))
     else:
+        last = last_line_signature(blocks)
         head = letterhead_org(blocks)
-        if head:
+        if last:
+            senders.append(last)
+        elif head:
             senders.append(head)
     addressees: list[Party] = []
     for i, b in enumerate(blocks):
@@ -258,6 +261,44 @@ def letter_parties(blocks: Sequence[Block]) -> tuple[tuple[Party, ...], tuple[Pa
                     addressees.append(_with(p, Cert.LOW, "salutation"))
                 break
     return tuple(senders), tuple(addressees)
+
+
+_SIGNATURE_RUN = re.compile(
+    r"(?:(?:[A-ZÀ-Þ][\w'’\-]*\.?|[A-Z]\.(?:-[A-Z]\.)?|de|du|des|von|van|d['’])\s*){1,5}[.,]?$"
+)
+
+
+def last_line_signature(blocks: Sequence[Block]) -> Party | None:
+    """Return the name a letter ends with ("ALPHONSE DE LAMARTINE.", "… votre dévoué, L. PASTEUR.").
+
+    Only a run of at most five capitalised words or initials closing the last block is
+    taken, with at least one word of three letters or more: a low-certainty reading.
+    """
+    for i in range(len(blocks) - 1, -1, -1):
+        b = blocks[i]
+        if b.kind in (BlockKind.FOOTNOTE, BlockKind.BOILERPLATE, BlockKind.PAGEBREAK) or not b.text.strip():
+            continue
+        line = b.text.rstrip()
+        m = _SIGNATURE_RUN.search(line)
+        if not m:
+            return None
+        start = m.start()
+        while start < len(line) and not line[start].isupper():
+            start += 1
+        name = line[start:].rstrip(" .,")
+        words = name.split()
+        if not words or not any(len(w.strip(".")) >= 3 and w[:1].isupper() for w in words):
+            return None
+        before = line[:start].rstrip(" ")
+        letters = [c for c in name if c.isalpha()]
+        shouted = sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+        # A name on its own line, after a comma ("votre dévoué, L. PASTEUR") or in capitals.
+        if before and not before.endswith(("\n", ",")) and not shouted:
+            return None
+        span = Span(i, start, start + len(name))
+        return Party(PartyKind.PERSON, name=name, signed=True, cert=Cert.LOW,
+                     method="the name that closes the letter, read as its signature", span=span, name_span=span)
+    return None
 
 
 def _with(p: Party, cert: Cert, method: str) -> Party:
