@@ -48,8 +48,8 @@ def test_place_and_date_matching() -> None:
 
 def _record(doc_type: DocType, lang: str, date: str | None, place: str | None,
             senders: tuple[Party, ...] = (), addressees: tuple[Party, ...] = (),
-            authors: tuple[Party, ...] = ()) -> Record:
-    src = SourceDocument("x.txt", "x.txt", "x", 1, "0" * 64, "UTF-8", "text/plain", "x")
+            authors: tuple[Party, ...] = (), text: str = "x") -> Record:
+    src = SourceDocument("x.txt", "x.txt", "x", 1, "0" * 64, "UTF-8", "text/plain", text)
     x = Extraction(
         doc_type=doc_type, doc_type_cert=Cert.HIGH, doc_type_method="test", language=lang,
         languages=(LanguageShare(lang, 100, 1),),
@@ -87,9 +87,11 @@ TRUTH: dict[str, dict[str, Any]] = {
 
 PREDICTED = {
     "a": _record(DocType.LETTER, "fr", "1921-03-03", "Lyon", (person("Paul Durand"),),
-                 (office("le Directeur de la Bibliothèque municipale"),)),
-    "b": _record(DocType.TELEGRAM, "en", "1921-03-03", "London, England", (person("John Smith"),), ()),
-    "c": _record(DocType.LETTER, "de", None, None, authors=(person("Richard Vane"),)),
+                 (office("le Directeur de la Bibliothèque municipale"),),
+                 text="Lyon, 3 mars 1921. Monsieur le Directeur de la Bibliothèque, ... Paul Durand"),
+    "b": _record(DocType.TELEGRAM, "en", "1921-03-03", "London, England", (person("John Smith"),), (),
+                 text="London, 3 March 1921. Dear Mr. Jones, Robert Jones wrote ... Smith"),
+    "c": _record(DocType.LETTER, "de", None, None, authors=(person("Richard Vane"),), text="... by Vane"),
 }
 
 
@@ -124,6 +126,11 @@ def test_figures_are_the_hand_count(devset: tuple[Path, Path]) -> None:
     assert fig("sender") == (2, 3)                  # Durand / Smith found, Brown missed
     assert fig("sender", "recoverable") == (2, 2)   # Brown is not in the text
     assert fig("addressee") == (1, 2)               # the office is found / Jones missed
+    # matchable: the text holds 60 % of the name's tokens (b's text says only "Smith")
+    assert fig("sender", "matchable") == (1, 1)     # Durand; Smith is 1 of 2 tokens, Brown absent
+    assert fig("addressee", "matchable") == (1, 2)  # both names are in their texts
+    assert fig("author", "matchable") == (1, 1)     # "R. H. Vane" is {vane} once initials go
+    assert fig("date_exact", "matchable") == (1, 2)  # other fields: the same as recoverable
     assert fig("author") == (1, 1)                  # found through name_alternatives
     assert fig("language") == (2, 3)                # fr / en / de≠en
     assert fig("type") == (2, 3)                    # letter / telegram→letter / letter≠article
