@@ -211,3 +211,49 @@ def test_sender_from_the_name_closing_the_letter(text: str, name: str | None) ->
     assert x.doc_type is DocType.LETTER
     assert [p.name for p in x.senders] == ([name] if name else [])
     assert all(p.cert is Cert.LOW for p in x.senders)
+
+
+P = "Le temps était beau et la foule nombreuse sur les quais de la ville ce matin-là."
+E = "The weather was fine and a large crowd gathered along the river that morning."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # printed forms that borrow a letter's furniture
+        (f"Our Boston Correspondence.\n\nBoston, May 2, 1864.\n\nDear Sir:\n\n{E}\n\nYours truly,\n\nVIATOR.\n",
+         DocType.ARTICLE),
+        (f"Paris, 3 mai 1888.\n\nMonsieur le Rédacteur,\n\n{P}\n\nAgréez mes salutations.\n\nJ. Morel.\n",
+         DocType.ARTICLE),
+        (f"Jean Durand. — Les Fleuves de France. Paris, Hachette, 1887, 312 p. in-8.\n\n{P}\n\n{P}\n",
+         DocType.ARTICLE),
+        (f"Les quais\n\n{P}\n\n{P}\n\n{P}\n\nPIERRE LAMY.\n", DocType.ARTICLE),
+        (f"Messieurs,\n\nChers Élèves,\n\n{P}\n\n{P}\n\nJean Durand.\n\nLyon, juillet 1870.\n", DocType.SPEECH),
+        (f"Mr. Chairman, Mr. Mayor, Your Excellencies, and distinguished guests:\n\n{E}\n", DocType.SPEECH),
+        (f"Good evening:\n\nI have asked for this time tonight to speak to you.\n\n{E}\n", DocType.SPEECH),
+        (f"Discours prononcé à la distribution des prix, le 4 août 1862.\n\nMessieurs,\n\n{P}\n", DocType.SPEECH),
+        (f"Petition of John Doe of Georgetown to the Commissioners.\n\n{E}\n\nJohn Doe\n", DocType.PETITION),
+        (f"Mr. Brown:\n\nI submit the following report on my mission to the archives.\n\n{E}\n", DocType.REPORT),
+        (f"Washington, May 2, 1964.\n\nA PAPER ON TRADE\n\nI. The Outlook\n\n{E}\n\nII. The Options\n\n{E}\n",
+         DocType.REPORT),
+        # a letter that opens with "Messieurs," and is dated and signed stays a letter
+        (f"Besançon, le 3 août 1840.\n\nMessieurs, j'ai appris votre décision. {P}\n\n{P}\n\nP. DURAND.\n",
+         DocType.LETTER),
+    ],
+)
+def test_printed_forms_and_addresses(text: str, expected: DocType) -> None:
+    assert classify(parse_structure(text).blocks)[0] is expected
+
+
+def test_a_titled_text_without_a_name_at_its_foot_is_not_called_an_article() -> None:
+    text = f"Les quais\n\n{P}\n\n{P}\n\n{P}\n"
+    assert classify(parse_structure(text).blocks)[0] is DocType.UNKNOWN
+
+
+def test_authors_of_an_article_from_the_names_at_its_foot() -> None:
+    text = f"Les quais\n\n{P}\n\n{P}\n\n{P}\n\nPaul Lamy.\nJ.-H. Morel.\nLucien Vidal.\n"
+    _, x = extract(parse_structure(text))
+    assert x.doc_type is DocType.ARTICLE
+    assert [p.name for p in x.authors] == ["Paul Lamy", "J.-H. Morel", "Lucien Vidal"]
+    assert all(p.cert is Cert.LOW and p.method for p in x.authors)
+    assert not x.senders

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from ..model import Block, BlockKind, Cert, DocType
+from .people import closing_names
 
 _LABELS: tuple[tuple[re.Pattern[str], DocType], ...] = tuple(
     (re.compile(rx, re.I), t)
@@ -35,6 +36,9 @@ def classify(blocks: Sequence[Block]) -> tuple[DocType, Cert, str]:
             for rx, doc_type in _LABELS:
                 if rx.match(b.text.strip()):
                     return doc_type, Cert.HIGH, f"the label {b.text.split(chr(10))[0].strip()!r} at the top"
+    printed = _printed_form(blocks)
+    if printed:
+        return printed
     kinds = {b.kind for b in blocks}
     if BlockKind.SALUTE in kinds and (BlockKind.CLOSING in kinds or BlockKind.SIGNATURE in kinds):
         return DocType.LETTER, Cert.HIGH, "a salutation and a closing formula or signature"
@@ -62,6 +66,13 @@ _VOCATIVE = re.compile(
     r"Monsieur|Madame|Mademoiselle|M\. le|Sir|Madam|Lieber|Liebe|Sehr geehrte|Querido|Querida|Caro|Cara|Gentlemen|"
     r"(?:A|À|To) (?:M\.|Mme|Mr\.?|Mrs\.?|Monsieur|Madame|the)\s)"
 )
+_REPORT_WORDING = re.compile(
+    r"\b(?:(?:submit|present|enclose) (?:the following|this|my|our) report|le (?:présent )?rapport (?:suivant|ci-dessous)|"
+    r"(?:j['’]ai|nous avons) l['’]honneur de (?:vous )?(?:présenter|soumettre|adresser) (?:le|ce|mon|notre) rapport|"
+    r"(?:folgenden|diesen) Bericht)\b",
+    re.I,
+)
+_ROMAN_HEADING = re.compile(r"^(?:[IVX]{1,5})\.\s+[A-ZÀ-Þ][^\n]{2,100}$")
 _TELEGRAM_TIME = re.compile(r",?\s\d{4}Z\.?$")
 _SECOND_PERSON = re.compile(r"\b(?:vous|tu|te|toi|ton|ta|tes|you|your|Sie|Ihnen|du|dich|dir)\b")
 _CLOSING_WORDS = re.compile(
@@ -70,6 +81,61 @@ _CLOSING_WORDS = re.compile(
     r"faithfully yours|believe me|affectionately|ihr ergebener|herzlich|hochachtungsvoll|mit (?:besten )?grüßen)\b",
     re.I,
 )
+
+
+_CORRESPONDENCE_HEAD = re.compile(
+    r"^(?:(?:our|domestic|foreign|editorial|special|occasional|regular)\s+)?(?:[\w.,' ]{0,40}\s)?"
+    r"correspondence\b|^correspondances?\b|^(?:letters?|lettres?) (?:from|de|d['’])\s*[\"“«]?[A-Z]",
+    re.I,
+)
+_TO_EDITOR = re.compile(r"^(?:Mr\.?|M\.|Monsieur le|Dear)\s+(?:Editor|Rédacteur)\b|^To the Editor\b|^Au rédacteur\b", re.I)
+_REVIEW_HEAD = re.compile(r"^(?:Analyses et comptes rendus|Comptes rendus|Book reviews?|Reviews?|Rezensionen?)\b", re.I)
+_BIBLIOGRAPHY = re.compile(r"\b1[5-9]\d\d,\s*(?:in-\d+|\d+\s?(?:p|pp|S)\.)|\b\d+\s?(?:p|pp)\.\s*in-\d+")
+_DELIVERED = re.compile(
+    r"\b(?:discours (?:prononcé|qui suit)|a prononcé le discours|address (?:delivered|given)|speech (?:delivered|given)|"
+    r"remarks (?:delivered|made) (?:at|to|before)|Rede (?:gehalten|bei))\b",
+    re.I,
+)
+_GUESTS = re.compile(
+    r"\b(?:distinguished guests|ladies and gentlemen|fellow citizens|my fellow Americans|your excellencies|"
+    r"chers (?:élèves|collègues|concitoyens)|mesdames et messieurs|meine (?:sehr verehrten )?damen und herren)\b",
+    re.I,
+)
+_VOCATIVE_LINE = re.compile(r"^[^;!?\n]{1,200}[,:!]$")
+_BROADCAST = re.compile(r"^(?:Good (?:evening|morning|afternoon)|Bonsoir|Bonjour à tous|Guten Abend|Buenas noches)\b", re.I)
+_PETITION_HEAD = re.compile(r"^(?:Petition|Pétition|Petición|Petizione|Bittschrift)\b|^To the Honou?rable\b.*\bpetition", re.I)
+
+
+def _printed_form(blocks: Sequence[Block]) -> tuple[DocType, Cert, str] | None:
+    """Return the type of a text printed for the public (article, review, speech), or None.
+
+    These forms borrow the furniture of a letter (a salutation, a signature), so they are
+    read first: a newspaper-correspondence heading, a letter to the editor, a review's
+    bibliographic reference, an address delivered to an assembly.
+    """
+    top = [b.text.strip() for b in blocks[:6] if b.kind not in (BlockKind.PAGEBREAK, BlockKind.BOILERPLATE)]
+    for t in top[:3]:
+        if _CORRESPONDENCE_HEAD.match(t) and len(t) <= 80:
+            return DocType.ARTICLE, Cert.MEDIUM, f"the newspaper-correspondence heading {t!r}"
+        if _PETITION_HEAD.match(t):
+            return DocType.PETITION, Cert.MEDIUM, "the text opens as a petition"
+    for t in top:
+        if _TO_EDITOR.match(t):
+            return DocType.ARTICLE, Cert.MEDIUM, "a letter addressed to the editor of a paper"
+        if _DELIVERED.search(t):
+            return DocType.SPEECH, Cert.MEDIUM, "the text says it was delivered as an address"
+    for t in top[:4]:
+        if _REVIEW_HEAD.match(t) or (_BIBLIOGRAPHY.search(t) and len(t) <= 300):
+            return DocType.ARTICLE, Cert.MEDIUM, "a review: a bibliographic reference at the top"
+    opening = [t for t in top if _VOCATIVE_LINE.match(t)]
+    salute = next((b.text.strip() for b in blocks[:6] if b.kind is BlockKind.SALUTE), "")
+    if any(_GUESTS.search(t) for t in [salute, *opening]):
+        return DocType.SPEECH, Cert.MEDIUM, "an address to an assembled audience"
+    if any(_BROADCAST.match(t) for t in opening):
+        return DocType.SPEECH, Cert.MEDIUM, "a greeting to listeners (\"Good evening:\")"
+    if salute and salute.count(",") >= 3 and len(re.findall(r"\b(?:Mr|Mrs|Madam|Monsieur|Madame)\b\.?", salute)) >= 2:
+        return DocType.SPEECH, Cert.MEDIUM, "an address to several dignitaries at once"
+    return None
 
 
 def _by_wording(blocks: Sequence[Block]) -> tuple[DocType, Cert, str]:
@@ -84,11 +150,15 @@ def _by_wording(blocks: Sequence[Block]) -> tuple[DocType, Cert, str]:
         return DocType.MEMORANDUM, Cert.MEDIUM, "a subject line or memorandum heading at the top"
     if any(_REPORT.match(t) for t in head):
         return DocType.REPORT, Cert.MEDIUM, "a report or paper heading at the top"
-    if _SPEECH.match(first):
-        return DocType.SPEECH, Cert.MEDIUM, "an address to an audience at the start"
     dated = any(b.kind is BlockKind.DATELINE for b in blocks[:3])
+    signed = bool(closing_names(blocks))
+    if _SPEECH.match(first) and not (dated and signed):
+        return DocType.SPEECH, Cert.MEDIUM, "an address to an audience at the start"
+    if any(_REPORT_WORDING.search(t) for t in head):
+        return DocType.REPORT, Cert.MEDIUM, "the text presents itself as a report"
     tail = " ".join(b.text for b in blocks[-3:])
-    vocative = bool(_VOCATIVE.match(first))
+    # "Messieurs," opens an address, or a letter to a body when the text is dated and signed
+    vocative = bool(_VOCATIVE.match(first)) or bool(_SPEECH.match(first) and dated and signed)
     closing = bool(_CLOSING_WORDS.search(tail))
     if (dated and (vocative or closing)) or (vocative and closing):
         return DocType.LETTER, Cert.MEDIUM, "a dateline, a salutation or a closing formula in the wording"
@@ -96,4 +166,13 @@ def _by_wording(blocks: Sequence[Block]) -> tuple[DocType, Cert, str]:
     addressed = len(_SECOND_PERSON.findall(" ".join(b.text for b in blocks)))
     if dated and addressed >= max(3, words // 150):
         return DocType.LETTER, Cert.LOW, "a dateline and a text that addresses its reader"
+    sections = sum(1 for b in blocks if _ROMAN_HEADING.match(b.text) or (
+        b.kind is BlockKind.LIST_ITEM and re.fullmatch(r"[IVX]{1,5}\.", b.label or "") and len(b.text) <= 100
+        and not b.text.rstrip().endswith(".")))
+    if sections >= 2 and BlockKind.SALUTE not in {b.kind for b in blocks}:
+        return DocType.REPORT, Cert.LOW, f"{sections} sections numbered I, II, ... and no salutation"
+    titled = bool(blocks) and (blocks[0].kind is BlockKind.HEADING or (
+        len(blocks[0].text) <= 100 and all(len(x) <= 60 for x in blocks[0].text.split("\n"))))
+    if titled and signed and not dated and not closing and len(blocks) >= 4:
+        return DocType.ARTICLE, Cert.LOW, "a title at the top and the author's name at the foot"
     return DocType.UNKNOWN, Cert.UNKNOWN, "no cue of form or wording"

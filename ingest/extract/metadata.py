@@ -1,6 +1,7 @@
 """Assemble the metadata of one document from its structure: type, date, place, parties.
 
-The document date is read from the dateline. A text without one gets no invented date:
+The document date is read from the dateline. The author of an article, a speech or a
+report is the name it ends with, when it ends with one (a byline at the foot). A text without one gets no invented date:
 the latest date it mentions becomes a lower bound (``@notBefore``) with low certainty,
 because a text cannot be older than the events it reports.
 """
@@ -13,7 +14,7 @@ from ..model import Block, BlockKind, Cert, DateValue, DocType, Extraction, Part
 from .dates import find_dates, split_dateline
 from .doctype import classify
 from .language import assign_languages
-from .people import frequent_org, letter_parties
+from .people import closing_names, frequent_org, letter_parties
 
 #: Blocks whose dates belong to the running text and may bound an undated document.
 _TEXT_KINDS = (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.HEADING, BlockKind.CLOSING)
@@ -95,9 +96,11 @@ def extract(structure: Structure) -> tuple[Structure, Extraction]:
     authors: tuple[Party, ...] = ()
     if doc_type.is_correspondence:
         senders, addressees = letter_parties(blocks)
-    elif doc_type in (DocType.PRESS_RELEASE, DocType.REPORT, DocType.MINUTES):
-        issuer = frequent_org(blocks)
-        authors = (issuer,) if issuer else ()
+    else:
+        authors = tuple(closing_names(blocks))
+        if not authors and doc_type in (DocType.PRESS_RELEASE, DocType.REPORT, DocType.MINUTES):
+            issuer = frequent_org(blocks)
+            authors = (issuer,) if issuer else ()
     subject = next((b.text for b in blocks if b.kind is BlockKind.SUBJECT), None)
     headline = next((b.text for b in blocks if b.kind is BlockKind.HEADING), None)
     return structure, Extraction(

@@ -274,31 +274,69 @@ def last_line_signature(blocks: Sequence[Block]) -> Party | None:
     Only a run of at most five capitalised words or initials closing the last block is
     taken, with at least one word of three letters or more: a low-certainty reading.
     """
+    names = closing_names(blocks)
+    return names[0] if names else None
+
+
+_NAME_LINE = re.compile(
+    r"(?:[A-ZÀ-Þ][\w'’\-]*\.?|[A-Z]\.(?:-[A-Z]\.)?|de|du|des|von|van|le|la|d['’])"
+    r"(?:[^\S\n]+(?:[A-ZÀ-Þ][\w'’\-]*\.?|[A-Z]\.(?:-[A-Z]\.)?|de|du|des|von|van|le|la|d['’])){0,4}[.,]?"
+)
+
+
+def _is_name_run(name: str) -> bool:
+    """Return True when a run holds a word of three letters or more, capitalised."""
+    return any(len(w.strip(".")) >= 3 and w[:1].isupper() for w in name.split())
+
+
+def closing_names(blocks: Sequence[Block]) -> list[Party]:
+    """Return the names a text ends with: one signature, or several signatories one per line.
+
+    A last block made only of short capitalised lines ("Paul Bonnetain.\\nLucien
+    Descaves.") gives one party per line; otherwise a run of at most five capitalised
+    words or initials closing the last block, on its own line, after a comma or in
+    capitals. Both are low-certainty readings.
+    """
     for i in range(len(blocks) - 1, -1, -1):
         b = blocks[i]
-        if b.kind in (BlockKind.FOOTNOTE, BlockKind.BOILERPLATE, BlockKind.PAGEBREAK) or not b.text.strip():
+        if b.kind in (BlockKind.FOOTNOTE, BlockKind.BOILERPLATE, BlockKind.PAGEBREAK, BlockKind.DATELINE) \
+                or not b.text.strip():
             continue
+        method = "the name that closes the text, read as its signature"
+        lines = b.text.split("\n")
+        if 1 < len(lines) <= 8 and all(_NAME_LINE.fullmatch(x.strip()) for x in lines):
+            out = []
+            offset = 0
+            for x in lines:
+                name = x.strip().rstrip(" .,")
+                start = offset + x.index(name[:1]) if name else offset
+                offset += len(x) + 1
+                if _is_name_run(name):
+                    span = Span(i, start, start + len(name))
+                    out.append(Party(PartyKind.PERSON, name=name, signed=True, cert=Cert.LOW,
+                                     method="one of the names, one per line, that close the text",
+                                     span=span, name_span=span))
+            return out
         line = b.text.rstrip()
         m = _SIGNATURE_RUN.search(line)
         if not m:
-            return None
+            return []
         start = m.start()
         while start < len(line) and not line[start].isupper():
             start += 1
         name = line[start:].rstrip(" .,")
-        words = name.split()
-        if not words or not any(len(w.strip(".")) >= 3 and w[:1].isupper() for w in words):
-            return None
+        if not name or not _is_name_run(name):
+            return []
         before = line[:start].rstrip(" ")
         letters = [c for c in name if c.isalpha()]
         shouted = sum(c.isupper() for c in letters) >= 0.8 * len(letters)
         # A name on its own line, after a comma ("votre dévoué, L. PASTEUR") or in capitals.
         if before and not before.endswith(("\n", ",")) and not shouted:
-            return None
+            return []
         span = Span(i, start, start + len(name))
-        return Party(PartyKind.PERSON, name=name, signed=True, cert=Cert.LOW,
-                     method="the name that closes the letter, read as its signature", span=span, name_span=span)
-    return None
+        return [Party(PartyKind.PERSON, name=name, signed=True, cert=Cert.LOW, method=method,
+                      span=span, name_span=span)]
+    return []
 
 
 def _with(p: Party, cert: Cert, method: str) -> Party:
