@@ -257,3 +257,56 @@ def test_authors_of_an_article_from_the_names_at_its_foot() -> None:
     assert [p.name for p in x.authors] == ["Paul Lamy", "J.-H. Morel", "Lucien Vidal"]
     assert all(p.cert is Cert.LOW and p.method for p in x.authors)
     assert not x.senders
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "role"),
+    [
+        ("Washington, May 2, 1969.\n\nDear Mr. Allen:\n\n{E}\n\nSincerely,\n\nJohn Doe\n", "Allen", None),
+        ("Washington, May 2, 1969.\n\nDear Ambassador Smith:\n\n{E}\n\nSincerely,\n\nJohn Doe\n", "Smith",
+         "Ambassador"),
+        ("Wien, 2. Mai 1910\n\nmein lieber und verehrter Herr Brandes,\n\n{G}\n\nHerzlich\nIhr\n\nArthur\n",
+         "Brandes", None),
+        ("Genève, 19 déc. 1914\n\nCher Monsieur Paul Meyer\n\n{P}\n\nVeuillez agréer mes sentiments.\n\nR. Roux\n",
+         "Paul Meyer", None),
+        # the vocative opens the first paragraph
+        ("Lyon, 3 mars 1921.\n\nMon cher Marcou, j'ai appris avec plaisir la nouvelle de tes succès. {P}\n\n"
+         "Adieu, mon cher ami.\n\nL. PASTEUR.\n", "Marcou", None),
+        # an address line above the letter: a lone surname after the honorific, the office apart
+        ("Lille, 12 décembre 1854.\n\nA M. DUPRÉ, DOYEN DE LA FACULTÉ DES SCIENCES DE LYON\n\n"
+         "Mon cher collègue, je regrette bien que votre lettre m'ait prévenu. {P}\n\nL. PASTEUR.\n", "DUPRÉ",
+         "DOYEN"),
+        ("Herrn Dr. Karl Weiß\nGraz\nVilla Rosa\n\nWien, 4. Juli 1901\n\nmein lieber Karl,\n\n{G}\n\nDein\nArthur\n",
+         "Karl Weiß", None),
+    ],
+)
+def test_addressee_from_salutations_vocatives_and_address_lines(text: str, name: str, role: str | None) -> None:
+    G = "Ich war zuerst vierzehn Tage in Salzburg, und es war sehr schön, aber das Wetter war schlecht."
+    _, x = extract(parse_structure(text.format(E=E, P=P, G=G)))
+    assert x.doc_type is DocType.LETTER
+    assert [p.name for p in x.addressees] == [name]
+    assert [a.role for p in x.addressees for a in p.affiliations if a.role][:1] == ([role] if role else [])
+
+
+@pytest.mark.parametrize(
+    "salute", ["Mon cher ami,", "Dear Sir:", "Monsieur,", "Gentlemen:", "Ma bien bonne amie,"]
+)
+def test_a_salutation_without_a_name_gives_no_addressee_name(salute: str) -> None:
+    text = f"Lyon, 3 mars 1921.\n\n{salute}\n\n{P}\n\nVeuillez agréer mes salutations.\n\nJ. Morel\n"
+    _, x = extract(parse_structure(text))
+    assert all(p.name is None for p in x.addressees)
+
+
+def test_complimentary_close_is_not_read_as_a_name() -> None:
+    text = f"Wien, 2. Mai 1910\n\nLieber Freund,\n\n{P}\n\nVon Herzen Ihr\n\nArthur Schnitzler\n"
+    _, x = extract(parse_structure(text))
+    assert [p.name for p in x.senders] == ["Arthur Schnitzler"]
+    assert all("Herzen" not in n for p in x.senders for n in [p.label, *(a.text for a in p.affiliations)])
+
+
+def test_a_closing_word_inside_the_body_does_not_close_the_letter() -> None:
+    long = " ".join([P] * 4)
+    text = (f"Genève, 6 février 1916\n\nCher Monsieur\n\nJe vous remercie cordialement de votre envoi. {long}\n\n"
+            f"{long}\n\nVeuillez croire, cher Monsieur, à mes sentiments dévoués.\n\nRomain Roux\n")
+    kinds = [b.kind for b in parse_structure(text).blocks]
+    assert kinds[2] is BlockKind.PARAGRAPH and kinds[4] is BlockKind.CLOSING

@@ -26,7 +26,7 @@ _HONORIFIC = re.compile(
     r"(?:Son|Sa|Votre|His|Her|Your) (?:Excellence|Excellency|Majesté|Majesty|Sainteté|Holiness|Éminence|Eminence)|"
     r"S\.\s?E\.|H\.\s?E\.|Excellence|Monsieur|Madame|Mademoiselle|Messieurs|Mesdames|M\.|MM\.|Mme|Mlle|Me|Maître|"
     r"Docteur|Dr\.?|Pr\.|Prof\.|Professeur|Professor|Mr\.?|Mrs\.?|Ms\.?|Miss|Sir|Lord|Lady|Hon\.|(?:The )?Honou?rable|"
-    r"Herr|Frau|Fräulein|Don|Doña|Señor|Señora|Sr\.|Sra\.|Signor|Signora|Sig\.(?:ra)?|Dott\.|"
+    r"Herrn|Herr|Frau|Fräulein|Don|Doña|Señor|Señora|Sr\.|Sra\.|Signor|Signora|Sig\.(?:ra)?|Dott\.|"
     r"Imam|Sheikh|Cheikh|Cheick|El Hadj|Elhadj|Hadj|Père|Father|Mgr|Monseigneur|Rev\.|Reverend|Révérend",
 )
 _HONORIFIC_AT = re.compile(rf"(?:{_HONORIFIC.pattern})(?=[\s,]|$)\s*")
@@ -62,7 +62,8 @@ _ORG_WORD = (
     r"Governo|République|Republic|Assemblée|Assembly|Parlement|Parliament|Sénat|Senate|Congrès|Congress|Tribunal|"
     r"Court|Cour|Église|Church|Confrérie|Confraternity|Fédération|Federation|Chambre|Chamber|Compagnie|Company|"
     r"Corporation|Board|Direction|Centre|Center|Musée|Museum|Bibliothèque|Library|Archives|Alliance|League|Ligue|"
-    r"Coalition|Mouvement|Movement|Syndicat|Commissariat|Programme|Program|ONG|NGO|Consulat|Consulate|Forum"
+    r"Coalition|Mouvement|Movement|Syndicat|Commissariat|Programme|Program|ONG|NGO|Consulat|Consulate|Forum|"
+    r"Faculté|Faculty|Fakultät|École|Ecole|School|Schule|Lycée|Collège|College|Gymnasium"
 )
 _ORG_START = re.compile(rf"(?:{_ORG_WORD})\b")
 _ACRONYM = re.compile(r"(?:[A-Z]\.){2,}[A-Z]?\.?|[A-Z][A-Z0-9&]{1,}(?:-[A-Z0-9]+)*")
@@ -119,14 +120,17 @@ def parse_affiliation(text: str, start: int, end: int, block: int) -> Affiliatio
     phrase = text[start:end]
     span = Span(block, start, end)
     flat = " ".join(phrase.split())
-    m = _ROLE.match(text, start, end)
+    # a phrase in capitals ("DOYEN DE LA FACULTÉ") is matched in ordinary case, cut in its own
+    probe = text[:start] + _ordinary_case(phrase) + text[end:] if _shouted(phrase) else text
+    m = _ROLE.match(probe, start, end)
     if m:
         role_end = m.end()
-        c = _CONNECTOR.match(text, role_end, end)
+        c = _CONNECTOR.match(probe, role_end, end)
         if c:
             org_start = c.end()
             org = text[org_start:end]
-            if _ORG_START.match(org) or _ACRONYM.fullmatch(org.strip()) or re.search(r"\([A-Z.]{2,}\)\s*$", org):
+            if _ORG_START.match(probe[org_start:end]) or _ACRONYM.fullmatch(org.strip()) \
+                    or re.search(r"\([A-Z.]{2,}\)\s*$", org):
                 return Affiliation(
                     flat, " ".join(text[start:role_end].split()), " ".join(org.split()), span,
                     Span(block, start, role_end), Span(block, org_start, end),
@@ -134,9 +138,29 @@ def parse_affiliation(text: str, start: int, end: int, block: int) -> Affiliatio
         # an office with no organisation named ("Ministre des Maliens Etablis à
         # l'Extérieur"): the whole phrase is the role
         return Affiliation(flat, flat, None, span, span, None)
-    if _ORG_START.match(phrase):
+    if _ORG_START.match(probe[start:end]):
         return Affiliation(flat, None, flat, span, None, span)
     return Affiliation(flat, None, None, span)
+
+
+_SMALL_WORDS = frozenset("de du des d la le les l et of the for and à au aux pour sur der die das und von".split())
+
+
+def _shouted(phrase: str) -> bool:
+    """Return True for a phrase written in capitals."""
+    letters = [c for c in phrase if c.isalpha()]
+    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
+
+
+def _ordinary_case(phrase: str) -> str:
+    """Return a capitals phrase in ordinary case, same length ("DOYEN DE L'ÉCOLE" -> "Doyen de l'École")."""
+    def word(m: re.Match[str]) -> str:
+        w = m.group()
+        out = w.lower() if w.lower() in _SMALL_WORDS else w[:1] + w[1:].lower()
+        return out if len(out) == len(w) else w
+
+    out = re.sub(r"[^\W\d_]+", word, phrase)
+    return out if len(out) == len(phrase) else phrase
 
 
 def _segments(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -158,10 +182,45 @@ def _segments(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in cuts if text[a:b].strip()]
 
 
-def parse_designation(text: str, block: int, *, signed: bool = False) -> Party | None:
-    """Read a sender, addressee or signature block into a Party."""
+_SALUTE_OPEN = re.compile(
+    r"(?:(?:my|mon|ma|mes|mein|meine|mio|mia|muy|very|sehr|très|tres|bien|und|and|et|e|y|dear|dearest|"
+    r"cher|chère|chers|chères|lieber|liebe|lieben|verehrter|verehrte|hochverehrter|hochverehrte|hochgeehrter|"
+    r"hochgeehrte|geehrter|geehrte|teurer|theurer|caro|cara|cari|carissimo|carissima|gentile|egregio|"
+    r"querido|querida|estimado|estimada|good|bon|bonne)(?=[\s,]|$)[\s,]*)+",
+    re.I,
+)
+#: Words of a complimentary close, never part of a name ("Von Herzen Ihr", "Yours ever").
+_COMPLIMENT = re.compile(
+    r"(?:von herzen|herzlich(?:st)?|ihr|ihre|dein|deine|euer|yours|your|votre|vos|ton|ta|tout à vous|"
+    r"bien à vous|sincerely|cordially|respectfully|faithfully|truly|affectionately|je suis|i am|i remain)\b",
+    re.I,
+)
+#: A lone capitalised word that is a form of address, not a name.
+_NOT_A_NAME = frozenset(
+    "sir sirs madam gentlemen friend friends colleague colleagues doctor docteur ami amie amis collègue "
+    "collègues confrère père mère frère sœur fils fille maman papa freund freundin kollege herren damen "
+    "messieurs mesdames monsieur madame mademoiselle".split()
+)
+_ONE_NAME = re.compile(r"[A-ZÀ-Þ][\w'’\-]+")
+
+
+def _one_name(piece: str) -> bool:
+    """Return True for a lone capitalised word that can be a surname or a given name."""
+    return bool(_ONE_NAME.fullmatch(piece)) and piece.casefold() not in _NOT_A_NAME and not (
+        _ROLE.match(piece) or _ORG_START.match(piece)
+    )
+
+
+def parse_designation(text: str, block: int, *, signed: bool = False, salute: bool = False) -> Party | None:
+    """Read a sender, addressee, salutation or signature into a Party.
+
+    A lone word is taken as a name only after an honorific ("M. DAUBRÉE", "Mr. Allen") or
+    in a salutation ("Dear Mel", "Dear Ambassador Smith", "mein lieber Richard").
+    """
     start, end = _trim(text, 0, len(text))
     start, _ = _skip(text, start, end, _MARKER)
+    if salute:
+        start, _ = _skip(text, start, end, _SALUTE_OPEN)
     honorifics: list[str] = []
     name: str | None = None
     name_span: Span | None = None
@@ -175,15 +234,24 @@ def parse_designation(text: str, block: int, *, signed: bool = False) -> Party |
                 break
             honorifics.append(hon)
             a = a2
-        if a >= b:
+        if a >= b or (signed and _COMPLIMENT.match(text, a, b)):
             continue
         piece = " ".join(text[a:b].split())
-        if name is None and _is_person_name(piece):
+        role = _ROLE.match(text, a, b) if salute else None
+        if name is None and role and _one_name(text[role.end():b].strip()):
+            rest = role.end() + len(text[role.end():b]) - len(text[role.end():b].lstrip())
+            affiliations.append(Affiliation(text[a:role.end()], text[a:role.end()], None, Span(block, a, role.end()),
+                                            Span(block, a, role.end()), None))
+            name, name_span = text[rest:b], Span(block, rest, b)
+        elif name is None and (_is_person_name(piece) or ((honorifics or salute) and _one_name(piece))):
             name, name_span = piece, Span(block, a, b)
         else:
             a3, _ = _skip(text, a, b, _ARTICLE)
             if a3 < b:
-                affiliations.append(parse_affiliation(text, a3, b, block))
+                aff = parse_affiliation(text, a3, b, block)
+                # in a signature, words that name neither an office nor a body are not kept
+                if not signed or aff.role or aff.org:
+                    affiliations.append(aff)
     if name is None and not affiliations:
         return None
     org_only = name is None and all(x.role is None and x.org for x in affiliations[:1])
@@ -256,11 +324,40 @@ def letter_parties(blocks: Sequence[Block]) -> tuple[tuple[Party, ...], tuple[Pa
     if not addressees:
         for i, b in enumerate(blocks):
             if b.kind is BlockKind.SALUTE:
-                p = parse_designation(b.text, i)
+                p = parse_designation(b.text, i, salute=True)
                 if p and (p.name or any(a.role for a in p.affiliations)):
                     addressees.append(_with(p, Cert.LOW, "salutation"))
                 break
+    if not addressees:
+        vocative = opening_vocative(blocks)
+        if vocative:
+            addressees.append(vocative)
     return tuple(senders), tuple(addressees)
+
+
+_VOCATIVE_START = re.compile(
+    r"(?:(?:Mon|Ma|Mes|My|Mein|Meine|Caro|Cara|Querid[oa])\s+)?(?:(?:très|bien|sehr|very)\s+)?"
+    r"(?:cher|chère|chers|chères|dear|lieber|liebe|verehrter|verehrte)\s+|(?:Monsieur|Madame|Mademoiselle)\s+",
+    re.I,
+)
+
+
+def opening_vocative(blocks: Sequence[Block]) -> Party | None:
+    """Return the party a letter's first paragraph opens by addressing ("Mon cher Marcou, J'ai …").
+
+    Read only when no salutation stands on a line of its own, from the words before the
+    first comma (at most sixty characters), at low certainty.
+    """
+    paragraphs = [(i, b) for i, b in enumerate(blocks[:12]) if b.kind is BlockKind.PARAGRAPH][:3]
+    for i, b in paragraphs:
+        m = _VOCATIVE_START.match(b.text)
+        comma = b.text.find(",")
+        if not m or not 0 < comma <= 60 or "\n" in b.text[:comma]:
+            continue
+        p = parse_designation(b.text[:comma], i, salute=True)
+        if p and (p.name or any(a.role for a in p.affiliations)):
+            return _with(p, Cert.LOW, "the words that open the first paragraph, addressing the reader")
+    return None
 
 
 _SIGNATURE_RUN = re.compile(

@@ -36,6 +36,7 @@ _TERMINAL = re.compile(r"[.!?:;»”\"')\]]\s*$")
 _LIST_MARKER = re.compile(
     r"^(?:(?P<bullet>[-–•▪◦·]|\*(?=\s))|(?P<label>(?:[ivxlc]{1,6}|[IVXLC]{1,6}|\d{1,3}|[a-z])[.)]))\s+(?=\S)"
 )
+_INITIAL_NAME = re.compile(r"(?:[A-ZÀ-Þ][A-ZÀ-Þ'’\-]+\.?\s*){1,3}[.,]?")
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 
 
@@ -222,7 +223,7 @@ _SALUTE = re.compile(
     re.I,
 )
 _CLOSING = re.compile(
-    r"veuillez agréer|je vous prie d['’]agréer|je vous prie de croire|prie d['’]agréer|"
+    r"veuillez agréer|veuillez croire|je vous prie d['’]agréer|je vous prie de croire|prie d['’]agréer|"
     r"l['’]expression de (?:mes|nos|ma|notre)|l['’]assurance de (?:mes|nos|ma|notre)|"
     r"(?:haute|très haute|parfaite|distinguée) considération|sentiments (?:les )?(?:meilleurs|distingués|respectueux|dévoués)|"
     r"(?:bien )?cordialement|salutations (?:distinguées|respectueuses)|"
@@ -238,7 +239,10 @@ _REFERENCE = re.compile(
     re.I,
 )
 _ADDRESSEE_MARK = re.compile(r"^(?:A|À|à|a|To|An|Al|Alla|Allo|Ao|Para)\s*:?$")
-_ADDRESSEE_START = re.compile(r"^(?:À|A|To|An|Al|Alla|Para)\s+(?:[A-ZÀ-Ý]|l['’]|la |le |les |son |sa |his |her |the |das |den |die )")
+_ADDRESSEE_START = re.compile(
+    r"^(?:(?:À|A|To|An|Al|Alla|Para)\s+(?:[A-ZÀ-Ý]|l['’]|la |le |les |son |sa |his |her |the |das |den |die )|"
+    r"(?:An\s+)?(?:Herrn|Frau|Fräulein|Frl\.)\s+[A-ZÀ-Ý])"
+)
 _CC_HEAD = re.compile(
     r"^(?:Ampliations?|Copies?(?: à| to| pour)?|C\.?\s?c\.?|Cc|Distribution|Verteiler|Abschrift an|Copia a|Copia per|Con copia a)\s*:?\s*$",
     re.I,
@@ -310,15 +314,19 @@ def _classify(drafts: list[_Draft]) -> list[_Draft]:
         if d.kind is BlockKind.PARAGRAPH and d.label == "heading":
             d.kind = BlockKind.HEADING
     _mark_footnotes(content)
-    # list items (cc lists are refined later)
-    for d in content:
-        m = _LIST_MARKER.match(d.text)
-        if d.kind is BlockKind.PARAGRAPH and m:
+    # list items (cc lists are refined later); an initial before a name in capitals
+    # ("L. PASTEUR.") standing alone is a signature, not item L of a list
+    marks = [_LIST_MARKER.match(d.text) if d.kind is BlockKind.PARAGRAPH else None for d in content]
+    for i, (d, m) in enumerate(zip(content, marks, strict=True)):
+        lone = not (i and marks[i - 1]) and not (i + 1 < len(marks) and marks[i + 1])
+        if m and lone and re.fullmatch(r"[A-Z]\.", m.group("label") or "") and _INITIAL_NAME.fullmatch(d.text[m.end():]):
+            continue
+        if m:
             d.kind = BlockKind.LIST_ITEM
             d.label = m.group("label") or m.group("bullet")
             _cut_prefix(d, m.end())
     opening = [d for d in content if d.kind is BlockKind.PARAGRAPH][:10]
-    is_letter = any(_is_salute(d) for d in opening)
+    is_letter = any(_is_salute(d) for d in opening) or any(_opens_with_vocative(d) for d in opening[:4])
     tail = [d for d in content if d.kind is BlockKind.PARAGRAPH][-5:]
     if not is_letter and any(_CLOSING.search(d.flat) for d in tail):
         is_letter = True
@@ -344,8 +352,24 @@ def _is_salute(d: _Draft) -> bool:
         d.kind is BlockKind.PARAGRAPH
         and len(d.lines) <= 2
         and len(d.flat) <= 90
-        and bool(re.search(r"[,:!]\s*$", d.flat))
+        and (bool(re.search(r"[,:!]\s*$", d.flat)) or bool(_SALUTE_BARE.match(d.flat)))
         and bool(_SALUTE.match(d.flat))
+    )
+
+
+#: A salutation whose punctuation was lost: an endearment before a capitalised word, on one line.
+_SALUTE_BARE = re.compile(
+    r"^(?i:(?:Mon|Ma|My|Mein|Meine)\s+)?(?i:très\s+|sehr\s+)?(?i:cher|chère|dear|lieber|liebe|verehrter|verehrte|"
+    r"geehrter|geehrte|caro|cara|querido|querida|estimado|estimada)\s+[A-ZÀ-Þ][^\n.;]{0,50}$"
+)
+
+
+def _opens_with_vocative(d: _Draft) -> bool:
+    """Return True for a paragraph that opens by addressing its reader ("Mon cher Marcou, J'ai …")."""
+    m = _SALUTE.match(d.flat)
+    return (
+        bool(m) and len(d.flat) >= 80 and bool(re.search(r"[.!?…»\"”]\s*$", d.flat))
+        and bool(re.match(r"[^.;:!?\n]{0,60}[,!]\s+\S", d.flat[m.end():] if m else ""))
     )
 
 
@@ -388,9 +412,12 @@ def _mark_letter(content: list[_Draft]) -> None:
             d.kind = BlockKind.ADDRESSEE
             d.label = "marker"
             marker_seen = True
-        elif marker_seen or (_ADDRESSEE_START.match(d.flat) and len(d.flat) < 300):
+        elif (marker_seen and len(d.flat) < 200 and len(d.lines) <= 6 and not _opens_with_vocative(d)
+              and not split_dateline(d.flat)) or (_ADDRESSEE_START.match(d.flat) and len(d.flat) < 300):
             d.kind = BlockKind.ADDRESSEE
             marker_seen = True
+        else:
+            marker_seen = False
     if any(d.kind is BlockKind.ADDRESSEE for d in zone):
         first_addr = next(i for i, d in enumerate(zone) if d.kind is BlockKind.ADDRESSEE)
         for d in zone[:first_addr]:
@@ -411,6 +438,8 @@ def _mark_closer(content: list[_Draft]) -> None:
         if d.kind is BlockKind.PARAGRAPH and len(d.flat) <= 600 and _CLOSING.search(d.flat):
             closing_at = i
             break
+        if d.kind is BlockKind.PARAGRAPH and len(d.flat) > 200:
+            break  # running text: a closing formula above it belongs to the body
     start = closing_at + 1 if closing_at is not None else None
     if closing_at is not None:
         content[closing_at].kind = BlockKind.CLOSING
