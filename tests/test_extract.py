@@ -310,3 +310,15 @@ def test_a_closing_word_inside_the_body_does_not_close_the_letter() -> None:
             f"{long}\n\nVeuillez croire, cher Monsieur, à mes sentiments dévoués.\n\nRomain Roux\n")
     kinds = [b.kind for b in parse_structure(text).blocks]
     assert kinds[2] is BlockKind.PARAGRAPH and kinds[4] is BlockKind.CLOSING
+
+
+def test_a_dateline_run_into_the_first_paragraph_dates_the_letter() -> None:
+    text = (f"Besançon, 26 janvier 1840. Mes chers parents, je voulais vous écrire plus tôt. {P}\n\n"
+            "Je vous embrasse, mes chers parents.\n\nVotre fils dévoué PASTEUR L.\n")
+    _, x = extract(parse_structure(text))
+    assert x.date is not None and x.date.when == "1840-01-26"
+    assert x.place is not None and x.place.name == "Besançon"
+    assert x.doc_type is DocType.LETTER
+    # a sentence that merely starts with a year is no dateline
+    _, y = extract(parse_structure(f"En 1840. Le comité a siégé. {P}\n"))
+    assert y.date is None or y.date.when is None

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from ..model import Block, BlockKind, Cert, DocType
 from .people import closing_names
+from .structure import leading_dateline
 
 _LABELS: tuple[tuple[re.Pattern[str], DocType], ...] = tuple(
     (re.compile(rx, re.I), t)
@@ -150,7 +151,8 @@ def _by_wording(blocks: Sequence[Block]) -> tuple[DocType, Cert, str]:
         return DocType.MEMORANDUM, Cert.MEDIUM, "a subject line or memorandum heading at the top"
     if any(_REPORT.match(t) for t in head):
         return DocType.REPORT, Cert.MEDIUM, "a report or paper heading at the top"
-    dated = any(b.kind is BlockKind.DATELINE for b in blocks[:3])
+    dated = any(b.kind is BlockKind.DATELINE for b in blocks[:3]) or any(
+        leading_dateline(b.text) for b in blocks[:2] if b.kind is BlockKind.PARAGRAPH)
     signed = bool(closing_names(blocks))
     if _SPEECH.match(first) and not (dated and signed):
         return DocType.SPEECH, Cert.MEDIUM, "an address to an audience at the start"

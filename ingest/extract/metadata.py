@@ -15,6 +15,7 @@ from .dates import find_dates, split_dateline
 from .doctype import classify
 from .language import assign_languages
 from .people import closing_names, frequent_org, letter_parties
+from .structure import leading_dateline
 
 #: Blocks whose dates belong to the running text and may bound an undated document.
 _TEXT_KINDS = (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.HEADING, BlockKind.CLOSING)
@@ -58,6 +59,19 @@ def _document_date(
                 if moved_place is not None:
                     moved_place = replace(moved_place, method="dateline")
                 return moved_date, moved_place
+    # a dateline run into the first paragraph ("Besançon, 26 janvier 1840. Mes chers parents, …")
+    paragraphs = [(i, b) for i, b in enumerate(blocks[:8]) if b.kind is BlockKind.PARAGRAPH][:2]
+    for i, b in paragraphs:
+        found = leading_dateline(b.text, b.lang or lang)
+        if found:
+            place, date = found
+            date = replace(date, method="dateline at the start of the first paragraph: " + (date.method or ""))
+            moved_date = _at(date, i)
+            moved_place = replace(_at(place, i), method="dateline at the start of the first paragraph") \
+                if place else None
+            assert isinstance(moved_date, DateValue)
+            assert moved_place is None or isinstance(moved_place, Place)
+            return moved_date, moved_place
     bounded = [
         d for d in dates
         if d.span and blocks[d.span.block].kind in _TEXT_KINDS and (d.iso or "")[:1].isdigit()

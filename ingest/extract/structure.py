@@ -26,7 +26,7 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
-from ..model import Block, BlockKind, Inline, Structure
+from ..model import Block, BlockKind, DateValue, Inline, Place, Structure
 from .dates import split_dateline
 
 # --------------------------------------------------------------------------- lines
@@ -362,6 +362,19 @@ _SALUTE_BARE = re.compile(
     r"^(?i:(?:Mon|Ma|My|Mein|Meine)\s+)?(?i:très\s+|sehr\s+)?(?i:cher|chère|dear|lieber|liebe|verehrter|verehrte|"
     r"geehrter|geehrte|caro|cara|querido|querida|estimado|estimada)\s+[A-ZÀ-Þ][^\n.;]{0,50}$"
 )
+
+
+_LEADING_DATELINE = re.compile(r"([^.\n]{0,40}?\b\d{3,4})\.\s+\S")
+
+
+def leading_dateline(text: str, lang: str | None = None) -> tuple[Place | None, DateValue] | None:
+    """Return (place, date) of a dateline run into the start of a paragraph, or None.
+
+    Only a short place-and-date phrase ending with a year and a full stop is read
+    ("Besançon, 26 janvier 1840. Mes chers parents, …"); offsets are those of the text.
+    """
+    m = _LEADING_DATELINE.match(text)
+    return split_dateline(m.group(1), lang=lang) if m else None
 
 
 def _opens_with_vocative(d: _Draft) -> bool:
