@@ -46,8 +46,9 @@ def _party(p: Party) -> dict[str, Any]:
     }
 
 
-def _metadata(seed: Path) -> dict[str, Any]:
-    x = make_record(read_source(seed, f"seeds/{seed.name}")).extraction
+def metadata(source: Path, name: str) -> dict[str, Any]:
+    """Return the extracted metadata of a source as plain data, for a golden file."""
+    x = make_record(read_source(source, name)).extraction
     date = dataclasses.asdict(x.date) if x.date else None
     if date:
         date.pop("span")
@@ -76,7 +77,7 @@ def test_tei_golden(seed: Path, config: CorpusConfig, build: BuildInfo, file_reg
 
 @pytest.mark.parametrize("seed", seed_params())
 def test_metadata_golden(seed: Path, data_regression: Any) -> None:
-    data_regression.check(_metadata(seed))
+    data_regression.check(metadata(seed, f"seeds/{seed.name}"))
 
 
 @pytest.mark.parametrize("seed", seed_params())

@@ -322,3 +322,11 @@ def test_a_dateline_run_into_the_first_paragraph_dates_the_letter() -> None:
     # a sentence that merely starts with a year is no dateline
     _, y = extract(parse_structure(f"En 1840. Le comité a siégé. {P}\n"))
     assert y.date is None or y.date.when is None
+
+
+def test_a_speech_is_dated_by_the_day_it_says_it_was_delivered() -> None:
+    text = (f"Discours prononcé à la distribution des prix le jeudi 4 août 1862.\n\nMessieurs,\n\n{P}\n\n"
+            "Le 1er janvier 1850, déjà, nous le disions.\n")
+    _, x = extract(parse_structure(text))
+    assert x.doc_type is DocType.SPEECH
+    assert x.date is not None and x.date.when == "1862-08-04" and x.date.cert is Cert.MEDIUM

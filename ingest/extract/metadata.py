@@ -8,6 +8,7 @@ because a text cannot be older than the events it reports.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from ..model import Block, BlockKind, Cert, DateValue, DocType, Extraction, Party, Place, Span, Structure
@@ -19,6 +20,9 @@ from .structure import leading_dateline
 
 #: Blocks whose dates belong to the running text and may bound an undated document.
 _TEXT_KINDS = (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.HEADING, BlockKind.CLOSING)
+
+
+_DELIVERED = re.compile(r"\b(?:prononcé|delivered|gehalten|pronunciado|pronunciato)\b", re.I)
 
 
 def _at(value: DateValue | Place, block: int) -> DateValue | Place:
@@ -72,6 +76,11 @@ def _document_date(
             assert isinstance(moved_date, DateValue)
             assert moved_place is None or isinstance(moved_place, Place)
             return moved_date, moved_place
+    # a speech that says when it was delivered ("Discours prononcé … le jeudi 7 novembre 1811")
+    for d in dates:
+        if d.span and d.span.block < 6 and d.when and len(d.when) == 10 \
+                and _DELIVERED.search(blocks[d.span.block].text[: d.span.start]):
+            return replace(d, cert=Cert.MEDIUM, method="the date the text says it was delivered"), None
     bounded = [
         d for d in dates
         if d.span and blocks[d.span.block].kind in _TEXT_KINDS and (d.iso or "")[:1].isdigit()

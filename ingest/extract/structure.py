@@ -508,7 +508,8 @@ def _mark_headings(content: list[_Draft], is_letter: bool) -> None:
             d.kind = BlockKind.LABEL if len(d.flat) <= 30 or whole_bold else BlockKind.HEADING
         elif is_letter:
             continue
-        elif i < first_para and (_upper_ratio(d.text) > 0.8 or whole_bold) and len(d.flat) <= 300:
+        elif i < first_para and i < len(content) - 1 and (_upper_ratio(d.text) > 0.8 or whole_bold) \
+                and len(d.flat) <= 300:
             d.kind = BlockKind.HEADING
         elif web and i < first_para and len(d.flat) <= 40 and len(d.flat.split()) <= 4:
             d.kind = BlockKind.BOILERPLATE  # category tags between headline and lead
