@@ -709,3 +709,36 @@ def test_long_whitespace_runs_stay_fast(text: str) -> None:
     split_dateline(text)
     parse_date(text)
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize(
+    ("line", "place", "iso"),
+    [
+        ("A la Roche le 12 juin 1830.", "la Roche", "1830-06-12"),       # article after "à"
+        ("À la Haye, le 3 mai 1850", "la Haye", "1850-05-03"),
+        ("Nancy, le Ier mars 1849.", "Nancy", "1849-03-01"),             # Roman "Ier" for the first
+        ("Nancy, le IER mars 1849.", "Nancy", "1849-03-01"),
+        ("Mainz a. Rh., 3. Okt. 1891", "Mainz a. Rh.", "1891-10-03"),   # German abbreviations
+        ("Graz, 14. 3. 1902", "Graz", "1902-03-14"),                     # dotted day-first numbers
+        ("7. 9 1918", None, "1918-09-07"),
+        ("Salem, June 3d, 1864.", "Salem", "1864-06-03"),                # old English ordinal
+    ],
+)
+def test_datelines_of_older_letters(line: str, place: str | None, iso: str) -> None:
+    found = split_dateline(line)
+    assert found is not None
+    assert (found[0].name if found[0] else None, found[1].when) == (place, iso)
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("4. 7. 901.", None),                  # no century is guessed for "901"
+        ("31. 2. 1902", None),                 # no impossible day is made up
+        ("la suite, le 3 mai 1850", None),     # a lower-case phrase is not a place
+        ("premier mars 1849", None),           # a spelt-out day: not a dateline of this form
+    ],
+)
+def test_what_older_datelines_do_not_license(text: str, iso: str | None) -> None:
+    found = split_dateline(text)
+    assert (found[1].when if found else None) == iso

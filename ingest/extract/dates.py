@@ -163,10 +163,13 @@ _WEEKDAY_ALT = _alternation(_WEEKDAY_OF)
 
 
 def _day(name: str) -> str:
-    """Return the pattern of a day number with an optional ordinal suffix."""
+    """Return the pattern of a day number with an optional ordinal suffix.
+
+    The French first of the month is also written with a Roman one, "Ier" (folded "ier").
+    """
     return (
-        rf"(?<!\w)(?<![0-9][.,:/])(?P<{name}>[0-9]{{1,2}})(?![0-9])(?![.,:/][0-9])"
-        r"(?:er|re|ere|st|nd|rd|th|º|°)?(?!\w)(?:\.(?=\s))?"
+        rf"(?<!\w)(?<![0-9][.,:/])(?P<{name}>[0-9]{{1,2}}|ier(?=\s))(?![0-9])(?![.,:/][0-9])"
+        r"(?:er|re|ere|st|nd|rd|th|d|º|°)?(?!\w)(?:\.(?=\s))?"
     )
 
 
@@ -245,6 +248,10 @@ _NUM_RX = re.compile(
     r"(?<![\w./-])(?P<a>[0-9]{1,2})(?P<s>[-/.])(?P<b>[0-9]{1,2})(?P=s)(?P<y>[0-9]{4})"
     r"(?!\w)(?![./-][0-9])"
 )
+#: Day-first numbers with a dot after the day, the German way ("2. 8 1918", "14. 3. 1902").
+_DOTTED_RX = re.compile(
+    r"(?<![\w./-])(?P<d>[0-9]{1,2})\.[^\S\n]?(?P<m>[0-9]{1,2})\.?[^\S\n](?P<y>[0-9]{4})(?!\w)(?![./-][0-9])"
+)
 _YEAR_RX = re.compile(
     r"(?<!\w)(?<![0-9][.,/:-])(?<![0-9]\s)(?P<y>[0-9]{4})(?!\w)(?![/.,:-][0-9])"
     rf"(?![^\S\n][0-9]{{3}}(?![0-9]))(?!{_OSP}{_UNITS})"
@@ -297,7 +304,7 @@ _LEAD_RX = re.compile(
 _PLACE_CONNECTORS = frozenset(
     _words(
         "de du des la le les sur en am an der die das di del della delle dei y e et upon on the of bei im al "
-        "el los las sous pres ob zu da do dos in"
+        "el los las sous pres ob zu da do dos in a"
     )
 )
 #: First words that show the text before a date is not a place.
@@ -430,13 +437,18 @@ _FORMS = {
 }
 
 
+def _day_number(text: str) -> int:
+    """Return the day a matched day token stands for ("ier" is the first)."""
+    return 1 if text == "ier" else int(text)
+
+
 def _build_named(form: str) -> Callable[[re.Match[str], _Ctx], _Hit | None]:
     """Return the builder for a date with a month name in the given form."""
 
     def build(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
         """Read a date with a month name."""
         month, mlang = _month_of(m.group("m"), ctx.lang)
-        day = int(m.group("d")) if "d" in m.re.groupindex else None
+        day = _day_number(m.group("d")) if "d" in m.re.groupindex else None
         year_read = _year_of(m, ctx, "y")
         if year_read is None:
             return None
@@ -498,6 +510,16 @@ def _build_numeric(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
         value = DateValue(text, cert=Cert.UNKNOWN, method=f"not a calendar date: {method}")
         return _Hit(m.start(), m.end(), value, _DAY, single=False)
     value = DateValue(text, when=_iso(year, month, day), cert=cert, method=method)
+    return _Hit(m.start(), m.end(), value, _DAY)
+
+
+def _build_dotted(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
+    """Read a day-first date with a dot after the day ("2. 8 1918"), the German convention."""
+    day, month, year = int(m.group("d")), int(m.group("m")), int(m.group("y"))
+    if not _YEAR_MIN <= year <= _YEAR_MAX or not _is_calendar_date(year, month, day):
+        return None
+    text = ctx.text[m.start() : m.end()]
+    value = DateValue(text, when=_iso(year, month, day), cert=Cert.HIGH, method="numeric day-first, dot after the day")
     return _Hit(m.start(), m.end(), value, _DAY)
 
 
@@ -568,7 +590,7 @@ def _days_in_month_range(m: re.Match[str], ctx: _Ctx, what: str) -> _Hit | None:
     year = year_read[0]
     if year is None and not _capitalised(ctx, m, "m"):
         return None
-    d1, d2 = int(m.group("d1")), int(m.group("d2"))
+    d1, d2 = _day_number(m.group("d1")), _day_number(m.group("d2"))
     return _range_hit(m, ctx, (year, month, d1), (year, month, d2), f"{what} ({mlang})", _DAY)
 
 
@@ -602,7 +624,7 @@ def _build_cross_range(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
     r1, r2 = _year_of(m, ctx, "y1"), _year_of(m, ctx, "y2")
     if r1 is None or r2 is None:
         return None
-    d1, d2 = int(m.group("d1")), int(m.group("d2"))
+    d1, d2 = _day_number(m.group("d1")), _day_number(m.group("d2"))
     years = _cross_years(r1[0], r2[0], (m1, d1), (m2, d2))
     if years is None or (years[1] is None and not (_capitalised(ctx, m, "m1") and _capitalised(ctx, m, "m2"))):
         return None
@@ -618,7 +640,7 @@ def _build_md_cross_range(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
     r = _year_of(m, ctx, "y")
     if r is None or r[0] is None:
         return None
-    d1, d2 = int(m.group("d1")), int(m.group("d2"))
+    d1, d2 = _day_number(m.group("d1")), _day_number(m.group("d2"))
     years = _cross_years(None, r[0], (m1, d1), (m2, d2))
     assert years is not None
     return _range_hit(m, ctx, (years[0], m1, d1), (years[1], m2, d2), f"range across months ({mlang})", _DAY)
@@ -669,6 +691,7 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], _Ctx], _Hit | None
     (_MD_RX, _build_named("md")),
     (_ISO_RX, _build_iso),
     (_NUM_RX, _build_numeric),
+    (_DOTTED_RX, _build_dotted),
     (_YEAR_RX, _build_year),
 )
 
@@ -785,7 +808,9 @@ def _place(text: str, folded: str, end: int) -> tuple[bool, Place | None]:
 def _looks_like_place(name: str, folded: str) -> bool:
     """Return True for a short capitalised name without digits ("Saint-Louis du Sénégal")."""
     words = name.split()
-    if not 1 <= len(words) <= 6 or not name[0].isalpha() or name[0].islower():
+    # "la Chênaie", "la Haye": an article may open a place name after "à"
+    article = len(words) >= 2 and words[0] in ("la", "le", "les") and words[1][:1].isupper()
+    if not 1 <= len(words) <= 6 or not name[0].isalpha() or (name[0].islower() and not article):
         return False
     if any(ch.isdigit() for ch in name) or not all(ch.isalpha() or ch in _PLACE_CHARS for ch in name):
         return False
