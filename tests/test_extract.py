@@ -330,3 +330,22 @@ def test_a_speech_is_dated_by_the_day_it_says_it_was_delivered() -> None:
     _, x = extract(parse_structure(text))
     assert x.doc_type is DocType.SPEECH
     assert x.date is not None and x.date.when == "1862-08-04" and x.date.cert is Cert.MEDIUM
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("May 3, 1977\n\nDr. Ann Lee, University of Iowa\nDr. Paul Roe (Absent), Yale University\n\n"
+         f"Other Persons Present\nJohn Doe\n\n{E}\n", DocType.MINUTES),
+        (f"May 3, 1977\n\nThe Future of the Series\n\nSummary\n\n{E}\n\nRecommendation: That you approve the plan.\n",
+         DocType.MEMORANDUM),
+    ],
+)
+def test_minutes_and_action_memoranda_from_wording(text: str, expected: DocType) -> None:
+    assert classify(parse_structure(text).blocks)[0] is expected
+
+
+def test_a_letter_under_a_heading_is_known_by_its_vocative_and_closing() -> None:
+    text = (f"Paris fi janvier 1841\n\nMonsieur le secrétaire, votre lettre m'a surpris. {P}\n\n{P}\n\n"
+            "Je suis votre dévoué et fidèle\n\nP. DURAND.\n")
+    assert classify(parse_structure(text).blocks)[0] is DocType.LETTER

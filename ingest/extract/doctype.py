@@ -73,6 +73,12 @@ _REPORT_WORDING = re.compile(
     r"(?:folgenden|diesen) Bericht)\b",
     re.I,
 )
+_ATTENDANCE = re.compile(
+    r"^(?:Present|Absent|Also present|Other persons present|Présents|Étaient présents|Absents|Excusés|Anwesend|"
+    r"Abwesend|Presentes|Presenti)\b|\((?:absent|excusé|excused)\)",
+    re.I | re.M,
+)
+_ACTION = re.compile(r"Recommendations?:?\s+That you\b|Recommandations?\s*:\s*Que vous\b")
 _ROMAN_HEADING = re.compile(r"^(?:[IVX]{1,5})\.\s+[A-ZÀ-Þ][^\n]{2,100}$")
 _TELEGRAM_TIME = re.compile(r",?\s\d{4}Z\.?$")
 _SECOND_PERSON = re.compile(r"\b(?:vous|tu|te|toi|ton|ta|tes|you|your|Sie|Ihnen|du|dich|dir)\b")
@@ -158,9 +164,15 @@ def _by_wording(blocks: Sequence[Block]) -> tuple[DocType, Cert, str]:
         return DocType.SPEECH, Cert.MEDIUM, "an address to an audience at the start"
     if any(_REPORT_WORDING.search(t) for t in head):
         return DocType.REPORT, Cert.MEDIUM, "the text presents itself as a report"
+    if any(_ATTENDANCE.search(b.text) for b in blocks[:12]):
+        return DocType.MINUTES, Cert.MEDIUM, "a list of those present or absent at a meeting"
+    if any(_ACTION.match(b.text) for b in blocks):
+        return DocType.MEMORANDUM, Cert.MEDIUM, "a recommendation put to the reader (\"Recommendation: That you …\")"
     tail = " ".join(b.text for b in blocks[-3:])
     # "Messieurs," opens an address, or a letter to a body when the text is dated and signed
-    vocative = bool(_VOCATIVE.match(first)) or bool(_SPEECH.match(first) and dated and signed)
+    opening = [t for b, t in zip(blocks, head, strict=False)
+               if b.kind in (BlockKind.PARAGRAPH, BlockKind.SALUTE) and t][:3]
+    vocative = any(_VOCATIVE.match(t) for t in opening) or bool(_SPEECH.match(first) and dated and signed)
     closing = bool(_CLOSING_WORDS.search(tail))
     if (dated and (vocative or closing)) or (vocative and closing):
         return DocType.LETTER, Cert.MEDIUM, "a dateline, a salutation or a closing formula in the wording"
