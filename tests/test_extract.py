@@ -276,6 +276,10 @@ def test_authors_of_an_article_from_the_names_at_its_foot() -> None:
         ("Lille, 12 décembre 1854.\n\nA M. DUPRÉ, DOYEN DE LA FACULTÉ DES SCIENCES DE LYON\n\n"
          "Mon cher collègue, je regrette bien que votre lettre m'ait prévenu. {P}\n\nL. PASTEUR.\n", "DUPRÉ",
          "DOYEN"),
+        ("Lyon, 10 février 1849.\n\nA MONSIEUR DURAND, RECTEUR DE L'ACADÉMIE DE LYON\n\n"
+         "Monsieur, une demande d'une haute gravité pour moi vous sera faite. {P}\n\n"
+         "Recevez, Monsieur, l'assurance de mon profond respect.\n\nLouis MOREL.\n\nJ'ai eu 26 ans hier.\n",
+         "DURAND", "RECTEUR"),
         ("Herrn Dr. Karl Weiß\nGraz\nVilla Rosa\n\nWien, 4. Juli 1901\n\nmein lieber Karl,\n\n{G}\n\nDein\nArthur\n",
          "Karl Weiß", None),
     ],

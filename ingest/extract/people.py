@@ -221,6 +221,8 @@ def parse_designation(text: str, block: int, *, signed: bool = False, salute: bo
     start, _ = _skip(text, start, end, _MARKER)
     if salute:
         start, _ = _skip(text, start, end, _SALUTE_OPEN)
+    # honorifics in capitals ("A MONSIEUR LAURENT") are read in ordinary case
+    probe = text[:start] + _ordinary_case(text[start:end]) + text[end:] if _shouted(text[start:end]) else text
     honorifics: list[str] = []
     name: str | None = None
     name_span: Span | None = None
@@ -229,7 +231,8 @@ def parse_designation(text: str, block: int, *, signed: bool = False, salute: bo
         a, b = _trim(text, a, b)
         a, _ = _skip(text, a, b, _MARKER)
         while True:
-            a2, hon = _skip(text, a, b, _HONORIFIC_AT)
+            a2, hon = _skip(probe, a, b, _HONORIFIC_AT)
+            hon = text[a:a2].strip() if hon else None
             if not hon:
                 break
             honorifics.append(hon)

@@ -224,7 +224,7 @@ _SALUTE = re.compile(
 )
 _CLOSING = re.compile(
     r"veuillez agréer|veuillez croire|je vous prie d['’]agréer|je vous prie de croire|prie d['’]agréer|"
-    r"l['’]expression de (?:mes|nos|ma|notre)|l['’]assurance de (?:mes|nos|ma|notre)|"
+    r"l['’]expression de (?:mes|nos|ma|mon|notre)|l['’]assurance de (?:mes|nos|ma|mon|notre)|"
     r"(?:haute|très haute|parfaite|distinguée) considération|sentiments (?:les )?(?:meilleurs|distingués|respectueux|dévoués)|"
     r"(?:bien )?cordialement|salutations (?:distinguées|respectueuses)|"
     r"yours (?:sincerely|faithfully|truly|respectfully|ever)|sincerely yours|faithfully yours|respectfully yours|"
