@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import IngestError
-from .pipeline import EXIT_CANNOT_RUN, EXIT_USAGE, format_table, run, summary_rows
+from .errors import EXIT_CANNOT_RUN, EXIT_USAGE, IngestError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the schema to check against (default: the project schema and its rules)")
     val.add_argument("--format", choices=("text", "json", "junit", "github"), default="text")
     val.add_argument("--tei-all", type=Path, default=None, metavar="RNG", help="the official tei_all.rng")
+    val.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                     help="check with N processes (files are checked in chunks of 200)")
+    val.add_argument("--no-schematron", action="store_true",
+                     help="check the RELAX NG schema only, not the Schematron rules embedded in it")
+    val.add_argument("--max-bytes", type=int, default=None, metavar="N",
+                     help="refuse files larger than N bytes (default 256 MiB)")
     ev = sub.add_parser("eval", help="measure metadata extraction against labelled documents")
     ev.add_argument("texts", type=Path, metavar="TEXTS_DIR", help="folder of <id>.txt sources")
     ev.add_argument("truth", type=Path, metavar="TRUTH_DIR", help="folder of <id>.json truth files")
@@ -62,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _validate(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .validate import check_file, find_tei_all, format_verdicts
+    from .validate import MAX_BYTES, check_files, find_tei_all, format_verdicts
 
     files: list[Path] = []
     for p in args.paths:
@@ -77,7 +82,11 @@ def _validate(args: argparse.Namespace) -> int:
     if args.schema not in ("project", "tei_all", "declared") and not Path(args.schema).is_file():
         print(f"tei-ingest: {args.schema}: no such schema file", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    verdicts = [check_file(f, args.schema, tei_all) for f in files]
+    if args.jobs < 1:
+        print("tei-ingest: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    verdicts = check_files(files, args.schema, tei_all, jobs=args.jobs, schematron=not args.no_schematron,
+                           max_bytes=args.max_bytes or MAX_BYTES)
     report = format_verdicts(verdicts, args.format)
     if report:
         print(report)
@@ -99,6 +108,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from .pipeline import format_table, run, summary_rows
+
     result = run(
         args.sources,
         args.output,

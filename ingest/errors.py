@@ -14,11 +14,16 @@ so a stage can collect all its problems and raise once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
+
+#: Exit codes of every command: all good, some documents failed, usage, could not run.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CANNOT_RUN = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Issue:
+class Issue(NamedTuple):
     """One problem found in one file: a stable dotted code, where, and what to do."""
 
     code: str

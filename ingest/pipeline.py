@@ -23,7 +23,19 @@ from .config import BuildInfo, CorpusConfig, build_info, load_config
 from .describe import human_date, make_title
 from .encode import document_id, encode
 from .entities import Register, find_orgs, find_people
-from .errors import IngestError, Issue, OutputError, SchemaError, SourceError
+from .errors import (
+    EXIT_CANNOT_RUN,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    IngestError,
+    Issue,
+    OutputError,
+    SchemaError,
+    SourceError,
+)
+
+__all__ = ["EXIT_CANNOT_RUN", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "make_record", "run"]
 from .extract.metadata import extract
 from .extract.structure import parse_structure
 from .gazetteer import find_places
@@ -32,11 +44,6 @@ from .model import Extraction, Party, Record, SourceDocument
 from .serialize import to_bytes, write_atomic
 from .sources import read_source
 from .validate import PROJECT_RNG, PROJECT_SCH, ProjectSchema, TeiAllSchema, Verdict, find_tei_all, schema_dir
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_CANNOT_RUN = 3
 
 SOURCE_SUFFIXES = (".txt",)
 

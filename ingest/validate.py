@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lxml import etree, isoschematron  # type: ignore[attr-defined]
+from lxml import etree
+
+if TYPE_CHECKING:
+    from lxml import isoschematron  # type: ignore[attr-defined]
 
 from .errors import Issue, SchemaError
 
@@ -49,8 +52,7 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """The result of checking one document against one schema."""
 
     schema: str
@@ -82,6 +84,8 @@ def _compile_rng(path: str) -> etree.RelaxNG:
 @cache
 def _compile_sch(path: str) -> isoschematron.Schematron:
     """Compile an ISO Schematron schema (XPath 1.0; cached per process)."""
+    from lxml import isoschematron  # type: ignore[attr-defined]
+
     try:
         return isoschematron.Schematron(etree.parse(path, safe_parser()), store_report=True)
     except OSError as exc:
@@ -153,8 +157,7 @@ def find_tei_all(configured: str = "", env: Mapping[str, str] | None = None) -> 
 # ------------------------------------------------------------------ checking files
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """One problem in one file, as ``path:line:col: severity: message [rule]``."""
 
     path: str
@@ -168,8 +171,7 @@ class Problem:
         return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message} [{self.rule}]"
 
 
-@dataclass(frozen=True, slots=True)
-class FileVerdict:
+class FileVerdict(NamedTuple):
     """Every problem found in one file (none: the file is valid)."""
 
     path: str
@@ -208,51 +210,190 @@ def _declared_schemas(doc: etree._ElementTree, path: Path) -> list[Path]:
     return out
 
 
-def check_file(path: Path, schema: str, tei_all: Path | None = None) -> FileVerdict:
-    """Check one file: well-formed, then valid against the chosen schema (and its rules)."""
+#: Files larger than this are refused rather than read into memory (a TEI file is rarely over 50 MB).
+MAX_BYTES = 256 * 1024 * 1024
+#: Files checked together: one reduced schema is compiled per chunk.
+CHUNK = 200
+
+
+def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes] | FileVerdict:
+    """Read and parse one file safely, or return its verdict when it cannot be checked."""
     shown = str(path)
+
+    def fail(line: int, col: int, message: str, rule: str) -> FileVerdict:
+        return FileVerdict(shown, (Problem(shown, line, col, "error", message, rule),))
+
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return fail(0, 0, f"is {size:,} bytes, over the limit of {max_bytes:,}; raise --max-bytes to check it",
+                        "size")
         data = path.read_bytes()
     except OSError as exc:
-        return FileVerdict(shown, (Problem(shown, 0, 0, "error", f"cannot be read: {exc.strerror}", "io"),))
-    if re.search(rb"<!ENTITY", data[:65536]):
-        return FileVerdict(shown, (Problem(shown, 1, 1, "error", "declares entities in a DTD; "
-                                           "entity declarations are refused (they can expand without bound)",
-                                           "xml.entities"),))
+        return fail(0, 0, f"cannot be read: {exc.strerror}", "io")
+    if re.search(rb"<!ENTITY", data[:65536]) or re.search(rb"<!ENTITY", data):
+        return fail(1, 1, "declares entities in a DTD; entity declarations are refused (they can expand "
+                    "without bound or read other files)", "xml.entities")
     try:
-        doc = etree.ElementTree(etree.fromstring(data, safe_parser()))
+        doc = etree.ElementTree(etree.fromstring(data, safe_parser(), base_url=shown))
+        if any(True for _ in doc.getroot().iter(_XI + "include")):
+            problem = _include(doc, path)
+            if problem:
+                return fail(problem[0], 0, problem[1], "xinclude")
+            return doc, b""  # lines now span several files: libxml2's are kept
+        return doc, data
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (0, 0)
-        return FileVerdict(shown, (Problem(shown, line, col, "error", exc.msg, "well-formed"),))
-    problems: list[Problem] = []
-    if schema == "project":
-        v = ProjectSchema().check(doc, shown)
-        for i in v.issues:
-            problems.append(Problem(shown, i.line or 0, 0, "error", i.message, i.code))
-        return FileVerdict(shown, tuple(problems))
-    if schema == "tei_all":
-        if tei_all is None:
-            raise SchemaError(Issue("schema.missing", "tei_all", "tei_all.rng not found: set TEI_ALL_RNG or --tei-all"))
-        rngs = [tei_all]
-    elif schema == "declared":
-        rngs = _declared_schemas(doc, path)
-        if not rngs:
-            return FileVerdict(shown, (Problem(shown, 1, 1, "error", "declares no RELAX NG schema in <?xml-model?>",
-                                               "declared"),))
+        msg = exc.msg
+        if "Excessive depth" in msg or ("depth" in msg.lower() and "huge" in msg.lower()):
+            msg = "elements are nested too deeply (over 256 levels); refused to bound memory"
+        return fail(line, col, msg, "well-formed")
+
+
+_XI = "{http://www.w3.org/2001/XInclude}"
+
+
+def _include(doc: etree._ElementTree, path: Path) -> tuple[int, str] | None:
+    """Expand the XIncludes of a document, reading only files in its own folder tree.
+
+    Returns (line, message) when an inclusion is refused or fails: another folder, a
+    URL, a missing file, an included file that is not well-formed, or inclusions nested
+    more than ten deep.
+    """
+    from lxml import ElementInclude  # type: ignore[attr-defined]
+
+    root_dir = path.resolve().parent
+    where = [0]
+
+    def loader(href: str, parse: str, encoding: str | None = None) -> Any:
+        if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) and not href.startswith("file:"):
+            raise _Refused(f"includes {href!r}, which is not a local file; only files beside the document are read")
+        target = Path(href.removeprefix("file://")).resolve()
+        if root_dir not in target.parents:
+            raise _Refused(f"includes {href!r}, outside the document's folder; refused")
+        try:
+            data = target.read_bytes()
+        except OSError as exc:
+            raise _Refused(f"includes {href!r}, which cannot be read: {exc.strerror}") from None
+        if parse == "text":
+            return data.decode(encoding or "utf-8", errors="strict")
+        if re.search(rb"<!ENTITY", data):
+            raise _Refused(f"includes {href!r}, which declares entities; refused")
+        return etree.fromstring(data, safe_parser(), base_url=str(target))
+
+    for inc in doc.getroot().iter(_XI + "include"):
+        href = inc.get("href", "")
+        if href and not re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
+            inc.set("href", str((root_dir / href).resolve()))
+        line = inc.sourceline
+        where[0] = where[0] or (line if isinstance(line, int) else 0)
+    try:
+        ElementInclude.include(doc.getroot(), loader=loader, max_depth=10)
+    except _Refused as exc:
+        return where[0], str(exc)
+    except (ElementInclude.FatalIncludeError, ElementInclude.LimitedRecursiveIncludeError,
+            etree.XMLSyntaxError, UnicodeDecodeError) as exc:
+        return where[0], f"XInclude failed: {exc}"
+    return None
+
+
+class _Refused(Exception):
+    pass
+
+
+def check_files(paths: Sequence[Path], schema: str, tei_all: Path | None = None, *, jobs: int = 1,
+                schematron: bool = True, max_bytes: int = MAX_BYTES) -> list[FileVerdict]:
+    """Check files against a schema; one verdict per file, in the order given.
+
+    ``schema`` is "project", "tei_all", "declared" or the path of a RELAX NG file. A file
+    that cannot be read or parsed gets its own verdict and never stops the others.
+    """
+    if schema == "tei_all" and tei_all is None:
+        raise SchemaError(Issue("schema.missing", "tei_all", "tei_all.rng not found: set TEI_ALL_RNG or --tei-all"))
+    if schema == "tei_all" and tei_all is not None and not tei_all.is_file():
+        raise SchemaError(Issue("schema.missing", str(tei_all), "no such schema file"))
+    chunks = [list(paths[i : i + CHUNK]) for i in range(0, len(paths), CHUNK)]
+    args = [(c, schema, tei_all, schematron, max_bytes) for c in chunks]
+    if jobs > 1 and len(chunks) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(_check_chunk, args))
     else:
-        rngs = [Path(schema)]
-    for rng_path in rngs:
-        rng = _compile_rng(str(rng_path))
-        if not rng.validate(doc):
-            for e in rng.error_log:
-                problems.append(Problem(shown, e.line, e.column, "error", e.message, "relaxng"))
-    return FileVerdict(shown, tuple(problems))
+        results = [_check_chunk(a) for a in args]
+    return [v for chunk in results for v in chunk]
+
+
+def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[FileVerdict]:
+    """Check one chunk of files (in this process or a worker)."""
+    from . import rng
+    from . import schematron as sch
+
+    paths, schema, tei_all, with_rules, max_bytes = arg
+    verdicts: dict[int, FileVerdict] = {}
+    problems: dict[int, list[Problem]] = {}
+    by_schema: dict[str, list[int]] = {}
+    docs: dict[int, etree._ElementTree] = {}
+    raw: dict[int, bytes] = {}
+    for i, path in enumerate(paths):
+        read = _read(path, max_bytes)
+        if isinstance(read, FileVerdict):
+            verdicts[i] = read
+            continue
+        docs[i], raw[i] = read
+        problems[i] = []
+        if schema == "project":
+            by_schema.setdefault("project", []).append(i)
+        elif schema == "tei_all":
+            assert tei_all is not None
+            by_schema.setdefault(str(tei_all), []).append(i)
+        elif schema == "declared":
+            try:
+                declared = _declared_schemas(docs[i], path)
+            except SchemaError as exc:
+                issue = exc.issues[0]
+                verdicts[i] = FileVerdict(str(path), (Problem(str(path), 1, 1, "error", issue.message, "declared"),))
+                continue
+            if not declared:
+                verdicts[i] = FileVerdict(str(path), (Problem(str(path), 1, 1, "error",
+                                                              "declares no RELAX NG schema in <?xml-model?>",
+                                                              "declared"),))
+                continue
+            for d in declared:
+                by_schema.setdefault(str(d), []).append(i)
+        else:
+            by_schema.setdefault(schema, []).append(i)
+    for key, members in by_schema.items():
+        if key == "project":
+            project = ProjectSchema()
+            for i in members:
+                for issue in project.check(docs[i], str(paths[i])).issues:
+                    problems[i].append(Problem(str(paths[i]), issue.line or 0, 0, "error", issue.message, issue.code))
+            continue
+        if not Path(key).is_file():
+            raise SchemaError(Issue("schema.missing", key, "no such schema file"))
+        results = rng.validate(key, [docs[i] for i in members], [raw.get(i) or None for i in members])
+        for i, errors in zip(members, results, strict=True):
+            problems[i].extend(Problem(str(paths[i]), e.line, e.column, "error", e.message, "relaxng")
+                               for e in errors)
+        if with_rules:
+            rules = sch.rules_of(key)
+            if rules.patterns:
+                for i in members:
+                    problems[i].extend(Problem(str(paths[i]), f.line, 0, f.severity, f.message, f"schematron {f.rule}")
+                                       for f in rules.check(docs[i]))
+    return [verdicts[i] if i in verdicts else FileVerdict(str(paths[i]), tuple(problems[i]))
+            for i in range(len(paths))]
+
+
+def check_file(path: Path, schema: str, tei_all: Path | None = None) -> FileVerdict:
+    """Check one file: well-formed, then valid against the chosen schema (and its rules)."""
+    return check_files([path], schema, tei_all)[0]
 
 
 def format_verdicts(verdicts: list[FileVerdict], fmt: str) -> str:
     """Return the verdicts as text lines, JSON, JUnit XML or GitHub workflow annotations."""
     import json
-    from xml.sax.saxutils import quoteattr
 
     if fmt == "json":
         return json.dumps([{"path": v.path, "valid": v.valid,
@@ -263,6 +404,8 @@ def format_verdicts(verdicts: list[FileVerdict], fmt: str) -> str:
         return "\n".join(f"::{p.severity} file={p.path},line={p.line},col={p.column}::{p.message} [{p.rule}]"
                          for v in verdicts for p in v.problems)
     if fmt == "junit":
+        from xml.sax.saxutils import quoteattr
+
         failures = sum(not v.valid for v in verdicts)
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  f'<testsuite name="tei-ingest validate" tests="{len(verdicts)}" failures="{failures}">']

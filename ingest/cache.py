@@ -1,0 +1,64 @@
+"""A disk cache for derived forms of schemas, keyed by the sha256 of the schema file.
+
+Reducing ``tei_all.rng`` to the names a batch uses takes tens of milliseconds of Python;
+the result depends only on the schema's bytes, the names and this program's version, so
+it is kept under ``$TEI_INGEST_CACHE`` (default ``$XDG_CACHE_HOME/tei-ingest``, else
+``~/.cache/tei-ingest``). ``TEI_INGEST_CACHE=off`` disables it. Entries are written
+atomically; a cache that cannot be written is simply not used. Deleting the folder is
+always safe.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import __version__
+
+CACHE_ENV = "TEI_INGEST_CACHE"
+
+
+def cache_dir() -> Path | None:
+    """Return the cache folder of this version, or None when caching is off."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured is not None and configured.strip().lower() in ("", "off", "0", "no", "false"):
+        return None
+    if configured:
+        base = Path(configured)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = (Path(xdg) if xdg else Path.home() / ".cache") / "tei-ingest"
+    return base / __version__
+
+
+def read(*parts: str) -> bytes | None:
+    """Return a cached entry, or None."""
+    root = cache_dir()
+    if root is None:
+        return None
+    try:
+        return root.joinpath(*parts).read_bytes()
+    except OSError:
+        return None
+
+
+def write(data: bytes, *parts: str) -> None:
+    """Store an entry atomically; failures (read-only home, full disk) are ignored."""
+    root = cache_dir()
+    if root is None:
+        return
+    target = root.joinpath(*parts)
+    import tempfile
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return

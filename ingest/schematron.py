@@ -1,0 +1,388 @@
+"""Schematron rules with XPath 2.0, such as those embedded in ``tei_all.rng``.
+
+lxml's ``isoschematron`` handles XPath 1.0 only and refuses the rules the TEI schemas
+carry. Here each rule is read from the schema (``sch:pattern`` inside a RELAX NG file,
+or a standalone ``.sch``) and evaluated directly:
+
+* a rule applies to the nodes its ``context`` pattern matches (the first matching rule
+  of a pattern wins, as Schematron says); a rule whose context names an element or an
+  attribute the document does not use is skipped without evaluating anything;
+* ``sch:let`` variables, then each ``assert`` (fails when false) and ``report`` (fires
+  when true), with ``sch:name`` and ``sch:value-of`` in the message;
+* an expression that XPath 1.0 can compile runs in libxml2; any other runs in
+  ``elementpath`` (XPath 2.0), imported only when a document needs it;
+* ``role`` "warning", "warn", "nonfatal", "info" or "information" gives a warning,
+  anything else an error.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from lxml import etree
+
+from . import cache as disk
+from .errors import Issue, SchemaError
+
+SCH = "http://purl.oclc.org/dsdl/schematron"
+_S = "{" + SCH + "}"
+DEBUG = False
+_CURRENT = "current_node_"
+_WARNING_ROLES = frozenset({"warning", "warn", "nonfatal", "info", "information"})
+
+
+class Finding(NamedTuple):
+    """One failed assertion or fired report."""
+
+    line: int
+    severity: str
+    message: str
+    rule: str
+
+
+class _Check(NamedTuple):
+    report: bool
+    test: str
+    message: tuple[str | tuple[str, str], ...]  # text, or ("name"|"value-of", select)
+    severity: str
+    id: str
+
+
+class _Rule(NamedTuple):
+    context: str
+    lets: tuple[tuple[str, str], ...]
+    checks: tuple[_Check, ...]
+    needs: tuple[tuple[str, str], ...]  # (kind, name): one must occur for the rule to apply; () = always
+    xpath2: bool  # the context selects attributes: evaluate the whole rule with elementpath
+
+
+class _Pattern(NamedTuple):
+    id: str
+    rules: tuple[_Rule, ...]
+
+
+class _Expr:
+    """An XPath expression compiled for libxml2 when it is XPath 1.0, else for elementpath."""
+
+    def __init__(self, text: str, namespaces: dict[str, str]) -> None:
+        text = re.sub(r"\bcurrent\(\s*\)", "$" + _CURRENT, text)  # XSLT's current(): the rule's node
+        self.text = text
+        self.namespaces = namespaces
+        self._lxml: etree.XPath | None
+        try:
+            self._lxml = etree.XPath(_as_xpath1(text), namespaces=namespaces)
+        except etree.XPathSyntaxError:
+            self._lxml = None
+        if DEBUG and self._lxml is None:
+            print("xpath2:", text)
+        self._ep: Any = None
+
+    def run(self, node: Any, root: etree._Element, variables: dict[str, Any], xpath2: bool = False) -> Any:
+        """Return the raw result of the expression with ``node`` as context item."""
+        variables = {**variables, _CURRENT: node}
+        if self._lxml is not None and not xpath2:
+            try:
+                return self._lxml(node, **variables)
+            except etree.XPathEvalError:
+                self._lxml = None  # an XPath 2.0 function: evaluate with elementpath from now on
+        import elementpath
+
+        if self._ep is None:
+            self._ep = elementpath.XPath2Parser(namespaces=self.namespaces).parse(self.text)
+        ctx = elementpath.XPathContext(root, item=node, variables=variables)
+        return self._ep.get_results(ctx)
+
+    def boolean(self, node: Any, root: etree._Element, variables: dict[str, Any], xpath2: bool = False) -> bool:
+        """Return the effective boolean value of the expression."""
+        value = self.run(node, root, variables, xpath2)
+        if isinstance(value, list):
+            if not value:
+                return False
+            first = value[0]
+            if len(value) == 1 and isinstance(first, bool):
+                return first
+            if len(value) == 1 and isinstance(first, (int, float)) and not isinstance(first, bool):
+                return first != 0 and first == first
+            if len(value) == 1 and isinstance(first, str):
+                return first != ""
+            return True
+        if isinstance(value, float):
+            return value != 0 and value == value
+        return bool(value)
+
+    def string(self, node: Any, root: etree._Element, variables: dict[str, Any], xpath2: bool = False) -> str:
+        """Return the string value of the expression (for sch:value-of)."""
+        value = self.run(node, root, variables, xpath2)
+        if isinstance(value, list):
+            return " ".join(_string_of(v) for v in value)
+        return _string_of(value)
+
+
+def _string_of(v: Any) -> str:
+    if isinstance(v, etree._Element):
+        return "".join(str(t) for t in v.itertext())
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+class RuleSet:
+    """The Schematron patterns of one schema."""
+
+    def __init__(self, source: Path, patterns: Sequence[etree._Element], namespaces: dict[str, str]) -> None:
+        self.source = source
+        self.namespaces = namespaces
+        self.patterns = tuple(self._pattern(p) for p in patterns)
+        self._exprs: dict[str, _Expr] = {}
+
+    @classmethod
+    def load(cls, path: Path) -> RuleSet:
+        """Read the rules of a Schematron file, or those embedded in a RELAX NG schema.
+
+        The rules alone are kept in the disk cache under the file's sha256, so a large
+        schema is not parsed again for them.
+        """
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        try:
+            data = path.read_bytes()
+            key = hashlib.sha256(data).hexdigest()
+            cached = disk.read("sch", f"{key}.sch")
+            root = etree.fromstring(cached if cached is not None else data, parser)
+        except (OSError, etree.XMLSyntaxError) as exc:
+            raise SchemaError(Issue("schema.missing", str(path), f"cannot be read: {exc}")) from None
+        if cached is None:
+            extract = etree.Element(_S + "schema", nsmap={"sch": SCH})
+            for el in root.iter(_S + "ns", _S + "pattern"):
+                extract.append(copy.deepcopy(el))
+            disk.write(etree.tostring(extract), "sch", f"{key}.sch")
+        namespaces = {ns.get("prefix", ""): ns.get("uri", "") for ns in root.iter(_S + "ns")}
+        patterns = [p for p in root.iter(_S + "pattern") if p.get("abstract") != "true"]
+        if any(p.get("is-a") for p in patterns) or any(r.get("abstract") == "true" for r in root.iter(_S + "rule")):
+            raise SchemaError(Issue("schema.unsupported", str(path),
+                                    "uses abstract Schematron patterns or rules, which are not supported"))
+        return cls(path, patterns, namespaces)
+
+    def _pattern(self, p: etree._Element) -> _Pattern:
+        rules = []
+        for r in p.iter(_S + "rule"):
+            lets = tuple((x.get("name", ""), x.get("value", "")) for x in r.iter(_S + "let"))
+            checks = tuple(self._check(c, p.get("id", "")) for c in r if c.tag in (_S + "assert", _S + "report"))
+            context = r.get("context", "")
+            on_attribute = any(re.search(r"@[\w:-]+\s*$", b) for b in _top_level_union(context))
+            rules.append(_Rule(context, lets, checks, _needs(context), on_attribute))
+        return _Pattern(p.get("id", ""), tuple(rules))
+
+    @staticmethod
+    def _check(c: etree._Element, pattern_id: str) -> _Check:
+        parts: list[str | tuple[str, str]] = [c.text or ""]
+        for child in c:
+            if child.tag == _S + "name":
+                parts.append(("name", child.get("path", "")))
+            elif child.tag == _S + "value-of":
+                parts.append(("value-of", child.get("select", "")))
+            elif isinstance(child.tag, str):
+                parts.append("".join(str(t) for t in child.itertext()))
+            parts.append(child.tail or "")
+        role = (c.get("role") or "").lower()
+        return _Check(
+            report=c.tag == _S + "report",
+            test=c.get("test", ""),
+            message=tuple(parts),
+            severity="warning" if role in _WARNING_ROLES else "error",
+            id=c.get("id") or pattern_id,
+        )
+
+    def _expr(self, text: str) -> _Expr:
+        found = self._exprs.get(text)
+        if found is None:
+            found = self._exprs[text] = _Expr(text, self.namespaces)
+        return found
+
+    def check(self, doc: etree._ElementTree) -> list[Finding]:
+        """Return the findings of every rule on a document, in document order of their nodes."""
+        root = doc.getroot()
+        elements, attributes = _local_names(root)
+        out: list[tuple[int, int, Finding]] = []
+        order = {el: i for i, el in enumerate(root.iter())}
+        for pi, pattern in enumerate(self.patterns):
+            fired: set[Any] = set()
+            for rule in pattern.rules:
+                if rule.needs and not any(
+                    (name in elements) if kind == "element" else (name in attributes) for kind, name in rule.needs
+                ):
+                    continue
+                for node in self._matches(rule, root):
+                    key = node if isinstance(node, etree._Element) else (_element_of(node), _qname(node))
+                    if key in fired:
+                        continue
+                    fired.add(key)
+                    out.extend((order.get(_element_of(node), 0), pi, f) for f in self._apply(rule, node, root))
+        out.sort(key=lambda t: (t[0], t[1]))
+        return [f for _, _, f in out]
+
+    def _matches(self, rule: _Rule, root: etree._Element) -> Iterable[Any]:
+        """Return the nodes a rule's context pattern matches."""
+        branches = [b.strip() for b in _top_level_union(rule.context)]
+        if all(not b.startswith(("(", "/")) for b in branches):
+            expr = " | ".join(f"//{b}" for b in branches)  # XPath 1.0 when the branches are
+        else:
+            expr = f"//({rule.context})" if not rule.context.lstrip().startswith("/") else rule.context
+        value = self._expr(expr).run(root, root, {}, rule.xpath2)
+        return value if isinstance(value, list) else []
+
+    def _apply(self, rule: _Rule, node: Any, root: etree._Element) -> Iterable[Finding]:
+        variables: dict[str, Any] = {}
+        for name, value in rule.lets:
+            variables[name] = self._expr(value).run(node, root, variables, rule.xpath2)
+        for c in rule.checks:
+            hit = self._expr(c.test).boolean(node, root, variables, rule.xpath2)
+            if hit == c.report:
+                yield Finding(_line_of(node), c.severity, self._message(c, node, root, variables, rule.xpath2), c.id)
+
+    def _message(self, c: _Check, node: Any, root: etree._Element, variables: dict[str, Any],
+                 xpath2: bool) -> str:
+        parts = []
+        for part in c.message:
+            if isinstance(part, str):
+                parts.append(part)
+            elif part[0] == "name":
+                target = self._expr(part[1]).run(node, root, variables, xpath2) if part[1] else [node]
+                first = target[0] if isinstance(target, list) and target else node
+                parts.append(_qname(first))
+            else:
+                parts.append(self._expr(part[1]).string(node, root, variables, xpath2))
+        return " ".join("".join(parts).split())
+
+
+def _needs(context: str) -> tuple[tuple[str, str], ...]:
+    """Return what must occur in a document for a context to match anything, or () if unsure.
+
+    Each branch of a union must start with ``prefix:name`` (that element is needed) or
+    ``prefix:*[@name]`` / ``prefix:name/@attr`` forms (that attribute is needed).
+    """
+    needs: list[tuple[str, str]] = []
+    for branch in _top_level_union(context):
+        b = branch.strip()
+        if re.match(r"(?:[\w-]+:)?\*\s*\[", b):
+            kept = _without_negations(b)
+            names = re.findall(r"@([\w-]+)", kept)
+            if not names or re.search(r"\bor\b", kept):
+                return ()
+            needs.extend(("attribute", n) for n in names)
+            continue
+        m = re.match(r"[\w-]+:([\w-]+)(?![\w(-])", b)
+        if m and not b.startswith(("(", "/")):
+            needs.append(("element", m.group(1)))
+            continue
+        if b.startswith("("):  # "( tei:a | tei:b )[…]/…": one of the grouped first steps
+            inner = _needs(b[1 : _closing(b)])
+            if inner:
+                needs.extend(inner)
+                continue
+        return ()
+    return tuple(needs)
+
+
+def _closing(text: str) -> int:
+    """Return the index of the parenthesis that closes the one ``text`` opens with."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            return i
+    return len(text)
+
+
+#: A value comparison whose left operand is a single value (an attribute, a count): the
+#: same as the general comparison of XPath 1.0, which libxml2 then evaluates.
+_VALUE_COMPARISON = re.compile(r"((?:@[\w:-]+|count\([^()]*\))\s+)(eq|ne|lt|le|gt|ge)(?=\s)")
+_OPERATORS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def _as_xpath1(expr: str) -> str:
+    """Return the expression with value comparisons of single values written as XPath 1.0."""
+    return _VALUE_COMPARISON.sub(lambda m: m.group(1) + _OPERATORS[m.group(2)], expr)
+
+
+def _without_negations(expr: str) -> str:
+    """Return the expression with every ``not(...)`` call removed (what it names is not needed)."""
+    out = expr
+    while True:
+        m = re.search(r"\bnot\s*\(", out)
+        if not m:
+            return out
+        depth, i = 1, m.end()
+        while i < len(out) and depth:
+            depth += {"(": 1, ")": -1}.get(out[i], 0)
+            i += 1
+        out = out[: m.start()] + out[i:]
+
+
+def _top_level_union(expr: str) -> list[str]:
+    depth = 0
+    quote = ""
+    parts: list[str] = []
+    current: list[str] = []
+    for ch in expr:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _local_names(root: etree._Element) -> tuple[set[str], set[str]]:
+    elements: set[str] = set()
+    attributes: set[str] = set()
+    for el in root.iter():
+        if isinstance(el.tag, str):
+            elements.add(etree.QName(el).localname)
+            attributes.update(etree.QName(a).localname for a in el.attrib)
+    return elements, attributes
+
+
+def _element_of(node: Any) -> Any:
+    if isinstance(node, etree._Element):
+        return node
+    parent = getattr(node, "getparent", None)
+    if parent is not None:
+        return parent()
+    return getattr(node, "parent", None) and getattr(node.parent, "elem", None)
+
+
+def _line_of(node: Any) -> int:
+    el = _element_of(node)
+    return int(getattr(el, "sourceline", 0) or 0)
+
+
+def _qname(node: Any) -> str:
+    if isinstance(node, etree._Element):
+        q = etree.QName(node)
+        return f"{node.prefix}:{q.localname}" if node.prefix else q.localname
+    name = getattr(node, "attrname", None) or getattr(node, "name", None)
+    return str(name) if name else str(node)
+
+
+@cache
+def rules_of(path: str) -> RuleSet:
+    """Return the rule set of a schema file (once per process)."""
+    return RuleSet.load(Path(path))
