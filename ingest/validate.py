@@ -130,19 +130,24 @@ class ProjectSchema:
 
 
 class TeiAllSchema:
-    """The official TEI P5 ``tei_all.rng`` (RELAX NG part)."""
+    """The official TEI P5 ``tei_all.rng`` (RELAX NG part), reduced per document (``ingest.rng``)."""
 
     name = "tei_all"
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.rng = _compile_rng(str(path))
+        from . import rng
 
-    def check(self, doc: etree._ElementTree, path: str) -> Verdict:
-        """Check a parsed document."""
-        if self.rng.validate(doc):
+        self.path = path
+        rng.grammar(str(path))  # read (and cache) the schema now: a missing file is a start-up error
+
+    def check(self, doc: etree._ElementTree, path: str, data: bytes | None = None) -> Verdict:
+        """Check a parsed document (``data``: its bytes, to place the first error as jing does)."""
+        from . import rng
+
+        (errors,) = rng.validate(str(self.path), [doc], [data])
+        if not errors:
             return Verdict(self.name, True)
-        return Verdict(self.name, False, _rng_issues(self.rng.error_log, path, "tei_all"))
+        return Verdict(self.name, False, tuple(Issue("tei_all", path, e.message, e.line) for e in errors))
 
 
 def find_tei_all(configured: str = "", env: Mapping[str, str] | None = None) -> Path | None:

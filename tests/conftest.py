@@ -68,3 +68,9 @@ def jing() -> str:
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pin SOURCE_DATE_EPOCH and run in a neutral folder state."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the schema cache of the tests out of the user's home."""
+    os.environ["TEI_INGEST_CACHE"] = str(tmp_path_factory.mktemp("cache"))

@@ -1,0 +1,213 @@
+"""`tei-ingest validate --schema tei_all`: jing's verdicts, from a reduced schema.
+
+Documents written for the test cover what projects encode (drama, a novel, an
+inscription with edition and apparatus, a letter with correspDesc, a teiCorpus, an
+XInclude, a declared schema); each is then broken in one way at a time. Every verdict,
+and the line of the first error, is compared with jing's on the same files; and the
+reduced schema is compared with the full one on random mutations (hypothesis).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from ingest import rng
+from ingest.cli import main
+from ingest.validate import check_files
+
+CASES = Path(__file__).parent / "validate_cases"
+GOOD = sorted(p for p in CASES.glob("*.xml"))
+TEI = "http://www.tei-c.org/ns/1.0"
+
+#: One way of breaking a document each: (name, file, old text, new text).
+BREAKS = [
+    ("unknown-element", "novel.xml", "<p>She counted", "<para>x</para><p>She counted"),
+    ("attribute-not-allowed", "drama.xml", '<stage type="setting">', '<stage type="setting" colour="red">'),
+    ("bad-attribute-value", "letter.xml", '<date when="1921-03-03">3 mars', '<date when="1921-13-45">3 mars'),
+    ("missing-required-child", "novel.xml", "<list type=\"bulleted\"><item>nets</item><item>rope</item></list>",
+     "<list type=\"bulleted\"></list>"),
+    ("text-not-allowed", "letter.xml", "<correspAction type=\"received\">", "<correspAction type=\"received\">a"),
+    ("wrong-order", "letter.xml",
+     "<publicationStmt><p>Document de test.</p></publicationStmt>\n"
+     "      <sourceDesc><p>Original perdu.</p></sourceDesc>",
+     "<sourceDesc><p>Original perdu.</p></sourceDesc>\n"
+     "      <publicationStmt><p>Document de test.</p></publicationStmt>"),
+    ("element-in-wrong-place", "inscription.xml", "<lb n=\"3\"/>", "<lb n=\"3\"/><p>x</p>"),
+    ("element-not-allowed-here", "drama.xml", '<sp who="#anna">', '<sp who="#anna"><castItem/>'),
+    ("required-attribute-missing", "novel.xml", "<p>She counted", "<p><graphic/>She counted"),
+    ("no-namespace", "corpus.xml", 'xmlns="http://www.tei-c.org/ns/1.0"', ""),
+    ("header-missing", "novel.xml", re.compile(r"<teiHeader>.*?</teiHeader>", re.S), ""),
+    ("nested-tei-corpus-member-broken", "corpus.xml", "<text><body><p>Second note.</p></body></text>",
+     "<text><p>Second note.</p></text>"),
+    ("xml-id-twice", "novel.xml", 'xml:id="ch2"', 'xml:id="ch1"'),
+    ("empty-title-stmt", "inscription.xml",
+     "<titleStmt><title>Funerary inscription for Gaius</title></titleStmt>", "<titleStmt></titleStmt>"),
+]
+
+
+def _broken(tmp: Path) -> list[Path]:
+    out = []
+    for name, source, old, new in BREAKS:
+        text = (CASES / source).read_text(encoding="utf-8")
+        changed = old.sub(new, text, count=1) if isinstance(old, re.Pattern) else text.replace(old, new, 1)
+        assert changed != text, name
+        path = tmp / f"{name}.xml"
+        path.write_text(changed, encoding="utf-8")
+        out.append(path)
+    return out
+
+
+def _jing(jing: str, schema: Path, files: list[Path]) -> dict[str, int | None]:
+    """Return jing's first error line per file (None: valid), from one jing run."""
+    done = subprocess.run([jing, str(schema), *map(str, files)], capture_output=True, text=True, check=False)
+    first: dict[str, int | None] = {str(f): None for f in files}
+    for line in done.stdout.splitlines():
+        m = re.match(r"(.*?):(\d+):\d+: (?:error|fatal):", line)
+        if m and m.group(1) in first and first[m.group(1)] is None:
+            first[m.group(1)] = int(m.group(2))
+    return first
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    tmp = tmp_path_factory.mktemp("parity")
+    for p in CASES.iterdir():
+        (tmp / p.name).write_bytes(p.read_bytes())
+    return sorted(tmp.glob("*.xml")) + _broken(tmp / "..")
+
+
+def test_verdicts_and_first_error_lines_are_jings(corpus: list[Path], tei_all_file: Path, jing: str) -> None:
+    verdicts = check_files(corpus, "tei_all", tei_all_file, schematron=False)
+    expected = _jing(jing, tei_all_file, corpus)
+    got = {v.path: (v.problems[0].line if v.problems else None) for v in verdicts}
+    assert got == expected
+    # the written documents are all valid; every broken one is invalid
+    assert sum(line is None for line in got.values()) == len(GOOD)
+
+
+def test_a_batch_gives_each_file_the_verdict_it_gets_alone(corpus: list[Path], tei_all_file: Path) -> None:
+    together = check_files(corpus, "tei_all", tei_all_file, schematron=False)
+    alone = [check_files([p], "tei_all", tei_all_file, schematron=False)[0] for p in corpus]
+    assert [v.valid for v in together] == [v.valid for v in alone]
+
+
+def test_parallel_jobs_give_the_same_report(corpus: list[Path], tei_all_file: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import validate
+
+    monkeypatch.setattr(validate, "CHUNK", 3)
+    one = check_files(corpus, "tei_all", tei_all_file, jobs=1)
+    two = check_files(corpus, "tei_all", tei_all_file, jobs=2)
+    assert one == two
+
+
+def test_declared_schema_and_its_embedded_rules(tmp_path: Path) -> None:
+    for name in ("declared.xml", "tiny.rng"):
+        (tmp_path / name).write_bytes((CASES / name).read_bytes())
+    assert check_files([tmp_path / "declared.xml"], "declared")[0].valid
+    text = (tmp_path / "declared.xml").read_text(encoding="utf-8")
+    (tmp_path / "empty-p.xml").write_text(text.replace("<p>Test.</p>", "<p> </p>"), encoding="utf-8")
+    (v,) = check_files([tmp_path / "empty-p.xml"], "declared")
+    assert not v.valid
+    assert [(p.line, p.severity, p.message) for p in v.problems] == [
+        (7, "error", "A paragraph must not be empty.")]
+    assert check_files([tmp_path / "empty-p.xml"], "declared", schematron=False)[0].valid
+
+
+def test_tei_all_embedded_schematron_rules_run(tmp_path: Path, tei_all_file: Path) -> None:
+    text = (CASES / "novel.xml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.xml"
+    bad.write_text(text.replace('<ref target="#ch1">', '<ref target="#ch1" cRef="I">')
+                   .replace('<date when="1901">', '<date when="1901" notBefore="1900">'), encoding="utf-8")
+    (v,) = check_files([bad], "tei_all", tei_all_file)
+    found = {(p.severity, p.message) for p in v.problems}
+    assert ("error", "Only one of the attributes @target and @cRef may be supplied on <ref>.") in found
+    assert any(sev == "warning" and "@when" in msg for sev, msg in found)
+    assert not v.valid  # the error fails the file; the warning alone would not
+    # jing checks no Schematron: the RELAX NG verdict alone is "valid"
+    assert check_files([bad], "tei_all", tei_all_file, schematron=False)[0].valid
+
+
+def test_xinclude_reads_only_beside_the_document(tmp_path: Path, tei_all_file: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password\n", encoding="utf-8")
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for name in ("xinclude.xml", "chapter.inc"):
+        (folder / name).write_bytes((CASES / name).read_bytes())
+    assert check_files([folder / "xinclude.xml"], "tei_all", tei_all_file)[0].valid
+    for href in ("../secret.txt", str(secret), "http://example.org/x.xml", "file:///etc/passwd"):
+        evil = folder / "evil.xml"
+        evil.write_text((CASES / "xinclude.xml").read_text(encoding="utf-8")
+                        .replace('href="chapter.inc"', f'href="{href}" parse="text"'), encoding="utf-8")
+        (v,) = check_files([evil], "tei_all", tei_all_file)
+        assert not v.valid and v.problems[0].rule == "xinclude", href
+        assert "password" not in v.problems[0].message
+
+
+def test_hostile_files_get_clear_errors_and_do_not_stop_the_others(tmp_path: Path, tei_all_file: Path) -> None:
+    deep = tmp_path / "deep.xml"
+    deep.write_text(f'<TEI xmlns="{TEI}">' + "<hi>" * 100_000 + "</hi>" * 100_000 + "</TEI>", encoding="utf-8")
+    param = tmp_path / "param.xml"
+    param.write_text('<!DOCTYPE TEI [<!ENTITY % ext SYSTEM "http://example.org/x.dtd"> %ext;]>\n'
+                     f'<TEI xmlns="{TEI}"/>\n', encoding="utf-8")
+    big = tmp_path / "big.xml"
+    big.write_bytes(b"<TEI>" + b" " * 2_000_000 + b"</TEI>")
+    good = CASES / "drama.xml"
+    verdicts = check_files([deep, param, big, good], "tei_all", tei_all_file, max_bytes=1_000_000)
+    rules = [v.problems[0].rule if v.problems else None for v in verdicts]
+    assert rules == ["well-formed", "xml.entities", "size", None]
+    assert "nested too deeply" in verdicts[0].problems[0].message
+    assert "--max-bytes" in verdicts[2].problems[0].message
+
+
+def _mutate(doc: etree._ElementTree, data: st.DataObject) -> etree._ElementTree:
+    doc = copy.deepcopy(doc)
+    els = [e for e in doc.getroot().iter() if isinstance(e.tag, str)][1:]
+    e = data.draw(st.sampled_from(els))
+    op = data.draw(st.sampled_from(["delete", "rename", "attribute", "move", "duplicate", "text"]))
+    if op == "delete":
+        e.getparent().remove(e)
+    elif op == "rename":
+        e.tag = f"{{{TEI}}}" + data.draw(st.sampled_from(["p", "div", "foo", "head", "l", "note", "item", "ab"]))
+    elif op == "attribute":
+        e.set(data.draw(st.sampled_from(["n", "type", "when", "bogus", "rend", "who"])),
+              data.draw(st.sampled_from(["x", "1921-03-03", "#a", "1"])))
+    elif op == "move":
+        target = data.draw(st.sampled_from(els))
+        if target is not e and e not in target.iterancestors():
+            target.append(e)
+    elif op == "duplicate":
+        e.addnext(copy.deepcopy(e))
+    else:
+        e.text = (e.text or "") + "x"
+    return doc
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_reduced_schema_gives_the_full_schemas_verdict(data: st.DataObject, tei_all_file: Path) -> None:
+    source = data.draw(st.sampled_from([p for p in GOOD if p.name not in ("xinclude.xml", "declared.xml")]))
+    doc = _mutate(etree.parse(str(source)), data)
+    try:
+        doc = etree.ElementTree(etree.fromstring(etree.tostring(doc)))
+    except etree.XMLSyntaxError:
+        return  # a duplicated xml:id: not well-formed, nothing to validate
+    full = rng.compile_full(str(tei_all_file)).validate(doc)
+    elements, attributes = rng.document_names(doc)
+    reduced = rng.grammar(str(tei_all_file)).validator(elements, attributes).validate(doc)
+    assert reduced == full
+
+
+def test_validate_command_on_the_cases(tei_all_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["validate", "--schema", "tei_all", "--tei-all", str(tei_all_file), "--jobs", "2", *map(str, GOOD)]
+    assert main(args) == 0
