@@ -84,7 +84,7 @@ class _Pattern(NamedTuple):
 
 
 #: Bumped whenever the reduction changes, so that cached reductions are not reused.
-ALGORITHM = "3"
+ALGORITHM = "5"
 
 
 class Grammar:
@@ -303,12 +303,20 @@ def _simplify_once(root: etree._Element) -> bool:
         if tag == _R + "choice" and _in_name_class(el):
             continue
         kids = _patterns(el)
-        if tag in _SEQUENCES:  # group(empty, p) is p: drop empty parts beside others
+        if tag in _SEQUENCES:  # group(empty, p) is p; group(empty, empty), oneOrMore(empty)... are empty
             empties = [k for k in kids if _is(k, "empty")]
             if empties and len(empties) < len(kids):
                 for k in empties:
                     _drop(k)
                 kids = [k for k in kids if not _is(k, "empty")]
+                changed = True
+            elif empties and tag != _R + "element":
+                _replace(el, "text" if tag == _R + "mixed" else "empty")  # mixed(empty) is text
+                changed = True
+                continue
+            elif len(empties) > 1:
+                for k in empties[1:]:
+                    _drop(k)
                 changed = True
         dead = [k for k in kids if _is(k, "notAllowed")]
         if not dead:
