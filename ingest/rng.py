@@ -57,16 +57,14 @@ def _parser() -> etree.XMLParser:
 def document_names(doc: etree._ElementTree | etree._Element) -> tuple[frozenset[Name], frozenset[Name]]:
     """Return the element names and the attribute names a document uses."""
     root = doc.getroot() if isinstance(doc, etree._ElementTree) else doc
-    elements: set[Name] = set()
-    attributes: set[Name] = set()
+    tags: set[object] = set()
+    keys: set[object] = set()
     for el in root.iter():
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue
-        elements.add(_split(tag))
-        for a in el.attrib:
-            attributes.add(_split(str(a)))
-    return frozenset(elements), frozenset(attributes)
+        tags.add(el.tag)
+        if el.attrib:
+            keys.update(el.attrib)
+    return (frozenset(_split(t) for t in tags if isinstance(t, str)),
+            frozenset(_split(str(k)) for k in keys))
 
 
 def _split(clark: str) -> Name:
@@ -424,8 +422,8 @@ class Error(NamedTuple):
     message: str
 
 
-def validate(path: str, docs: Sequence[etree._ElementTree],
-             sources: Sequence[bytes | None] | None = None) -> list[tuple[Error, ...]]:
+def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[bytes | None] | None = None,
+             names: Sequence[tuple[frozenset[Name], frozenset[Name]]] | None = None) -> list[tuple[Error, ...]]:
     """Validate documents against a schema file; return the errors of each (none: valid).
 
     The verdict comes from the grammar reduced to the names of all the documents. An
@@ -436,8 +434,8 @@ def validate(path: str, docs: Sequence[etree._ElementTree],
     g = grammar(path)
     elements: set[Name] = set()
     attributes: set[Name] = set()
-    for doc in docs:
-        e, a = document_names(doc)
+    for k, doc in enumerate(docs):
+        e, a = names[k] if names is not None else document_names(doc)
         elements |= e
         attributes |= a
     rng = g.validator(frozenset(elements), frozenset(attributes))

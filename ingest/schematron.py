@@ -206,12 +206,22 @@ class RuleSet:
             found = self._exprs[text] = _Expr(text, self.namespaces)
         return found
 
-    def check(self, doc: etree._ElementTree) -> list[Finding]:
-        """Return the findings of every rule on a document, in document order of their nodes."""
+    def check(self, doc: etree._ElementTree, names: tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]
+              | None = None) -> list[Finding]:
+        """Return the findings of every rule on a document, in document order of their nodes.
+
+        ``names``: the document's element and attribute names as (namespace, local name),
+        when the caller has them already.
+        """
         root = doc.getroot()
-        elements, attributes = _local_names(root)
+        if names is None:
+            from .rng import document_names
+
+            names = document_names(root)
+        elements = {local for _, local in names[0]}
+        attributes = {local for _, local in names[1]}
         out: list[tuple[int, int, Finding]] = []
-        order = {el: i for i, el in enumerate(root.iter())}
+        order: dict[Any, int] = {}
         for pi, pattern in enumerate(self.patterns):
             fired: set[Any] = set()
             for rule in pattern.rules:
@@ -224,7 +234,10 @@ class RuleSet:
                     if key in fired:
                         continue
                     fired.add(key)
-                    out.extend((order.get(_element_of(node), 0), pi, f) for f in self._apply(rule, node, root))
+                    found = list(self._apply(rule, node, root))
+                    if found and not order:
+                        order = {el: i for i, el in enumerate(root.iter())}
+                    out.extend((order.get(_element_of(node), 0), pi, f) for f in found)
         out.sort(key=lambda t: (t[0], t[1]))
         return [f for _, _, f in out]
 
@@ -348,16 +361,6 @@ def _top_level_union(expr: str) -> list[str]:
         current.append(ch)
     parts.append("".join(current))
     return parts
-
-
-def _local_names(root: etree._Element) -> tuple[set[str], set[str]]:
-    elements: set[str] = set()
-    attributes: set[str] = set()
-    for el in root.iter():
-        if isinstance(el.tag, str):
-            elements.add(etree.QName(el).localname)
-            attributes.update(etree.QName(a).localname for a in el.attrib)
-    return elements, attributes
 
 
 def _element_of(node: Any) -> Any:
