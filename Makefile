@@ -20,8 +20,8 @@ test: $(STAMP) jing
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check ingest tests
-	$(BIN)/ruff format --check ingest tests
+	$(BIN)/ruff check ingest tests bench
+	$(BIN)/ruff format --check ingest tests bench
 	$(BIN)/mypy
 
 fmt: $(STAMP)
@@ -38,6 +38,10 @@ eval: $(STAMP)
 	@if [ -d $(SHARED)/devset/texts ]; then \
 	  $(BIN)/tei-ingest eval $(SHARED)/devset/texts $(SHARED)/devset/truth $(EVAL_FLAGS); \
 	else echo "no development set at $(SHARED)/devset: nothing to measure"; fi
+
+# Speed, measured side by side with the references (jing, lxml); see bench/.
+bench: $(STAMP) jing
+	$(BIN)/python bench/validate.py $(BENCH_FLAGS)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
