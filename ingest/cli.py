@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--require-tei-all", action="store_true",
                         help="exit 3 when tei_all.rng cannot be found instead of skipping that check")
     ingest.add_argument("-q", "--quiet", action="store_true", help="do not print the summary table")
+    ingest.add_argument("--max-bytes", type=int, default=None, metavar="N",
+                        help="refuse sources larger than N bytes (default 8 MiB)")
     val = sub.add_parser("validate", help="check TEI files: well-formedness, RELAX NG and Schematron")
     val.add_argument("paths", nargs="+", type=Path, metavar="PATHS", help="TEI files or folders of *.xml files")
     val.add_argument("--schema", default="project", metavar="project|tei_all|declared|FILE.rng",
@@ -116,6 +118,7 @@ def _ingest(args: argparse.Namespace) -> int:
         config_path=args.config,
         tei_all=args.tei_all,
         require_tei_all=args.require_tei_all,
+        **({"max_bytes": args.max_bytes} if args.max_bytes else {}),
     )
     for r in result.rejected:
         for issue in r.issues:

@@ -42,7 +42,7 @@ from .gazetteer import find_places
 from .manifest import MANIFEST_NAME, build_manifest, manifest_bytes
 from .model import Extraction, Party, Record, SourceDocument
 from .serialize import to_bytes, write_atomic
-from .sources import read_source
+from .sources import MAX_SOURCE_BYTES, read_source
 from .validate import PROJECT_RNG, PROJECT_SCH, ProjectSchema, TeiAllSchema, Verdict, find_tei_all, schema_dir
 
 SOURCE_SUFFIXES = (".txt",)
@@ -195,10 +195,11 @@ class Validators:
 
 
 def encode_source(
-    ref: SourceRef, config: CorpusConfig, build: BuildInfo, validators: Validators, out_dir: Path
+    ref: SourceRef, config: CorpusConfig, build: BuildInfo, validators: Validators, out_dir: Path,
+    max_bytes: int = MAX_SOURCE_BYTES,
 ) -> Accepted:
     """Read, encode and validate one source; raise IngestError when it fails."""
-    source = read_source(ref.path, ref.display)
+    source = read_source(ref.path, ref.display, max_bytes=max_bytes)
     record = make_record(source, validators.register)
     rel = os.path.relpath(validators.folder, out_dir.resolve()) if out_dir else str(validators.folder)
     rel = Path(rel).as_posix()
@@ -228,14 +229,43 @@ def run(
     env: Mapping[str, str] | None = None,
     err: TextIO = sys.stderr,
     progress: Callable[[str], None] | None = None,
+    max_bytes: int = MAX_SOURCE_BYTES,
 ) -> RunResult:
-    """Ingest sources into out_dir; raise IngestError when the run cannot start."""
+    """Ingest sources into out_dir; raise IngestError when the run cannot start.
+
+    The output folder is locked for the run: a second run on the same folder at the same
+    time is refused (exit 3) instead of interleaving its files with this one's.
+    """
     env = os.environ if env is None else env
     config, _ = load_config(config_path)
     refs, result_rejected = collect_sources(sources)
     build = build_info(env, config, [r.path for r in refs])
     validators = Validators(config, tei_all, require_tei_all)
     _check_output_dir(out_dir)
+    lock = _lock(out_dir)
+    try:
+        return _run_locked(refs, result_rejected, out_dir, config, build, validators, progress, max_bytes)
+    finally:
+        os.close(lock)
+
+
+def _lock(out_dir: Path) -> int:
+    """Take the output folder's lock (flock on the folder itself), or refuse the run."""
+    import fcntl
+
+    fd = os.open(out_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise OutputError(Issue("output.busy", _display(out_dir),
+            "another tei-ingest run is writing this folder: wait for it to finish, then run again")) from None
+    return fd
+
+
+def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir: Path, config: CorpusConfig,
+                build: BuildInfo, validators: Validators, progress: Callable[[str], None] | None,
+                max_bytes: int) -> RunResult:
     result = RunResult(rejected=list(result_rejected))
     seen: dict[str, str] = {}
     for ref in refs:
@@ -247,7 +277,7 @@ def run(
             continue
         seen[key] = ref.display
         try:
-            accepted = encode_source(ref, config, build, validators, out_dir)
+            accepted = encode_source(ref, config, build, validators, out_dir, max_bytes)
         except SourceError as exc:
             result.rejected.append(Rejected(ref.display, exc.issues))
             continue

@@ -12,6 +12,7 @@ NFC (canonical composition, TEI Guidelines vi.2 "Characters and Character Sets")
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import os
 import re
@@ -149,19 +150,34 @@ def normalise_text(text: str) -> tuple[str, tuple[str, ...]]:
     return text, tuple(done)
 
 
-def read_source(path: Path, display: str | None = None) -> SourceDocument:
+#: A source larger than this is refused: an archival document is far smaller, and a file
+#: this size is almost always several documents run together or a damaged export.
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+#: A line longer than this means the text lost its line breaks (a damaged export).
+MAX_LINE_CHARS = 200_000
+
+
+def read_source(path: Path, display: str | None = None, *, max_bytes: int = MAX_SOURCE_BYTES) -> SourceDocument:
     """Read one source file from disk and return it decoded, with its fixity."""
     shown = display or path.as_posix()
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(Issue(
+                "source.too-large", shown,
+                f"is {size:,} bytes, over the limit of {max_bytes:,}: split it into its documents "
+                "(or raise the limit with --max-bytes if it really is one document)"))
         data = path.read_bytes()
     except IsADirectoryError:
-        raise SourceError(Issue("source.unreadable", shown, "is a directory, not a file")) from None
+        raise SourceError(Issue("source.unreadable", shown,
+                                "is a directory, not a file: rename it or leave it out of the sources")) from None
     except PermissionError:
         raise SourceError(
             Issue("source.unreadable", shown, "cannot be read (permission denied): check its permissions")
         ) from None
     except OSError as exc:
-        raise SourceError(Issue("source.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
+        hint = "fix or remove the link" if exc.errno == errno.ELOOP else "check that it exists and can be read"
+        raise SourceError(Issue("source.unreadable", shown, f"cannot be read ({exc.strerror}): {hint}")) from None
     if not data:
         raise SourceError(Issue("source.empty", shown, "is empty (0 bytes): nothing to encode"))
     raw_text, encoding = decode_bytes(data, shown)
@@ -180,6 +196,12 @@ def read_source(path: Path, display: str | None = None) -> SourceDocument:
         )
     if not text.strip():
         raise SourceError(Issue("source.empty", shown, "contains only white space: nothing to encode"))
+    longest = max(map(len, text.split("\n")))
+    if longest > MAX_LINE_CHARS:
+        raise SourceError(Issue(
+            "source.long-line", shown,
+            f"has a line of {longest:,} characters (the limit is {MAX_LINE_CHARS:,}): the text lost its "
+            "line breaks; re-export it with its lines"))
     name = os.path.basename(shown)
     return SourceDocument(
         path=shown,
