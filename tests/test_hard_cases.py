@@ -50,3 +50,34 @@ def test_extraction_never_raises(text: str) -> None:
             if span is not None:
                 block = record.structure.blocks[span.block].text
                 assert 0 <= span.start <= span.end <= len(block)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTS)
+def test_the_tei_of_any_text_is_valid(text: str) -> None:
+    """Whatever the text, the encoded TEI validates (project schema and rules), or the text
+    is refused by the source reader with the project's own error: never anything else."""
+    from lxml import etree
+
+    from ingest.config import BuildInfo, load_config
+    from ingest.encode import encode
+    from ingest.errors import SourceError
+    from ingest.serialize import to_bytes
+    from ingest.sources import decode_bytes, normalise_text
+    from ingest.validate import ProjectSchema
+
+    try:
+        decoded, encoding = decode_bytes(text.encode("utf-8"), "x.txt")
+    except SourceError:
+        return
+    normalised, done = normalise_text(decoded)
+    if not normalised.strip() or any(ord(c) < 32 and c not in "\n\t" for c in normalised) \
+            or any(0xD800 <= ord(c) <= 0xDFFF or ord(c) in (0xFFFE, 0xFFFF) for c in normalised):
+        return  # refused by read_source (control characters, empty): covered by test_sources
+    source = SourceDocument("x.txt", "x.txt", "x", len(text), "0" * 64, encoding, "text/plain", normalised, done)
+    record = make_record(source)
+    config, _ = load_config(Path(__file__).resolve().parents[1] / "tei-ingest.toml")
+    data = to_bytes(encode(record, config, BuildInfo("0", 1795392000), ()))
+    doc = etree.ElementTree(etree.fromstring(data))
+    verdict = ProjectSchema().check(doc, "x.xml")
+    assert verdict.valid, [str(i) for i in verdict.issues][:3]
