@@ -1,7 +1,9 @@
 """The corpus manifest (``manifest.json``): what was written, its fixity, and what was not.
 
 The manifest is written last, atomically, with sorted keys and a trailing newline, so
-that two runs on the same sources give the same bytes. It is checked by
+that two runs on the same sources give the same bytes. While a run writes, the pipeline
+also writes checkpoints of it (``pipeline._Checkpoints``), so that an interrupted run never
+leaves a manifest that lists a file which is not there as listed. It is checked by
 ``schemas/manifest.schema.json`` (JSON Schema 2020-12).
 """
 
@@ -18,7 +20,7 @@ from .encode import language_name
 from .model import DateValue, Party
 
 if TYPE_CHECKING:
-    from .pipeline import RunResult
+    from .pipeline import Accepted, Rejected, RunResult
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = "1.0"
@@ -52,51 +54,60 @@ def _party(p: Party) -> dict[str, Any]:
     return out
 
 
+def document_entry(a: Accepted) -> dict[str, Any]:
+    """Return the manifest entry of one written document."""
+    r = a.record
+    x = r.extraction
+    return {
+        "id": r.id,
+        "title": r.title,
+        "type": x.doc_type.value,
+        "date": _date(x.date),
+        "place": x.place.name if x.place else None,
+        "language": x.language,
+        "languages": [{"code": s.code, "percent": s.percent} for s in x.languages],
+        "senders": [_party(p) for p in x.senders],
+        "addressees": [_party(p) for p in x.addressees],
+        "authors": [_party(p) for p in x.authors],
+        "source": {
+            "path": r.source.path,
+            "bytes": r.source.size,
+            "sha256": r.source.sha256,
+            "encoding": r.source.encoding,
+            "media_type": r.source.media_type,
+        },
+        "tei": {
+            "path": a.tei_name,
+            "bytes": len(a.data),
+            "sha256": hashlib.sha256(a.data).hexdigest(),
+            "sha512": hashlib.sha512(a.data).hexdigest(),
+            "media_type": TEI_MEDIA_TYPE,
+            "puid": TEI_PUID,
+        },
+        "validation": {v.schema: v.status for v in a.verdicts},
+    }
+
+
+def rejected_entry(r: Rejected) -> dict[str, Any]:
+    """Return the manifest entry of one rejected source."""
+    return {
+        "source": {"path": r.display, **({"bytes": r.source.size, "sha256": r.source.sha256} if r.source else {})},
+        "errors": [{"code": i.code, "message": i.message} for i in r.issues],
+    }
+
+
 def build_manifest(result: RunResult, config: CorpusConfig, build: BuildInfo, out_dir: Path) -> dict[str, Any]:
     """Return the manifest of a run as a JSON-ready dict."""
-    documents = []
-    languages: Counter[str] = Counter()
-    types: Counter[str] = Counter()
-    for a in sorted(result.accepted, key=lambda a: a.tei_name):
-        r = a.record
-        x = r.extraction
-        languages[x.language] += 1
-        types[x.doc_type.value] += 1
-        documents.append({
-            "id": r.id,
-            "title": r.title,
-            "type": x.doc_type.value,
-            "date": _date(x.date),
-            "place": x.place.name if x.place else None,
-            "language": x.language,
-            "languages": [{"code": s.code, "percent": s.percent} for s in x.languages],
-            "senders": [_party(p) for p in x.senders],
-            "addressees": [_party(p) for p in x.addressees],
-            "authors": [_party(p) for p in x.authors],
-            "source": {
-                "path": r.source.path,
-                "bytes": r.source.size,
-                "sha256": r.source.sha256,
-                "encoding": r.source.encoding,
-                "media_type": r.source.media_type,
-            },
-            "tei": {
-                "path": a.tei_name,
-                "bytes": len(a.data),
-                "sha256": hashlib.sha256(a.data).hexdigest(),
-                "sha512": hashlib.sha512(a.data).hexdigest(),
-                "media_type": TEI_MEDIA_TYPE,
-                "puid": TEI_PUID,
-            },
-            "validation": {v.schema: v.status for v in a.verdicts},
-        })
-    rejected = [
-        {
-            "source": {"path": r.display, **({"bytes": r.source.size, "sha256": r.source.sha256} if r.source else {})},
-            "errors": [{"code": i.code, "message": i.message} for i in r.issues],
-        }
-        for r in sorted(result.rejected, key=lambda r: r.display)
-    ]
+    documents = [document_entry(a) for a in sorted(result.accepted, key=lambda a: a.tei_name)]
+    rejected = [rejected_entry(r) for r in sorted(result.rejected, key=lambda r: r.display)]
+    return assemble(documents, rejected, config, build, result.schemas)
+
+
+def assemble(documents: list[dict[str, Any]], rejected: list[dict[str, Any]], config: CorpusConfig,
+             build: BuildInfo, schemas: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Return a manifest from document and rejection entries (sorted by the caller)."""
+    languages: Counter[str] = Counter(d["language"] for d in documents)
+    types: Counter[str] = Counter(d["type"] for d in documents)
     corpus: dict[str, Any] = {
         "id": config.id,
         "title": config.title,
@@ -108,16 +119,16 @@ def build_manifest(result: RunResult, config: CorpusConfig, build: BuildInfo, ou
         "build_date": build.timestamp,
         "software": {"name": "tei-ingest", "version": build.version},
         "digest_algorithms": list(DIGESTS),
-        "schemas": result.schemas,
+        "schemas": schemas,
     }
     return {
         "manifest_version": MANIFEST_VERSION,
         "corpus": corpus,
         "totals": {
-            "sources": len(result.accepted) + len(result.rejected),
-            "accepted": len(result.accepted),
-            "rejected": len(result.rejected),
-            "bytes": sum(len(a.data) for a in result.accepted),
+            "sources": len(documents) + len(rejected),
+            "accepted": len(documents),
+            "rejected": len(rejected),
+            "bytes": sum(d["tei"]["bytes"] for d in documents),
             "languages": [{"code": c, "name": language_name(c), "documents": n}
                           for c, n in sorted(languages.items())],
             "types": dict(sorted(types.items())),

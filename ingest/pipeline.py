@@ -8,6 +8,7 @@ lists what was accepted and what was rejected, and why.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -263,11 +264,114 @@ def _lock(out_dir: Path) -> int:
     return fd
 
 
+#: Documents encoded before their files are written together (one checkpoint per batch).
+BATCH = 32
+
+
+class _Checkpoints:
+    """Keeps ``manifest.json`` true to the folder while a run replaces the files in it.
+
+    The manifest never lists a file that is not there with the listed digest: before a
+    listed file is replaced, a checkpoint without it is written; once new files are in
+    place, a checkpoint lists them. A run killed at any point leaves complete files (each
+    written atomically), a manifest whose every entry is exact, and at most the files of
+    one batch not yet listed; the next run lists them.
+    """
+
+    def __init__(self, out_dir: Path, config: CorpusConfig, build: BuildInfo, schemas: dict[str, dict[str, str]]):
+        import hashlib
+        import json
+
+        self.path = out_dir / MANIFEST_NAME
+        self.config, self.build, self.schemas = config, build, schemas
+        self.entries: dict[str, dict[str, object]] = {}
+        self.rejected: list[dict[str, object]] = []
+        try:
+            old = json.loads(self.path.read_text(encoding="utf-8"))
+            documents = old.get("documents", []) if isinstance(old, dict) else []
+        except (OSError, ValueError):
+            documents = []
+        for entry in documents:
+            try:
+                name = entry["tei"]["path"]
+                if "/" in name or name.startswith("."):
+                    continue
+                data = (out_dir / name).read_bytes()
+            except (OSError, KeyError, TypeError):
+                continue
+            if hashlib.sha256(data).hexdigest() == entry["tei"].get("sha256"):
+                self.entries[name] = entry
+
+    def unlist(self, names: list[str], digests: list[str]) -> None:
+        """Write a checkpoint without the listed files about to change."""
+        changed = [n for n, d in zip(names, digests, strict=True)
+                   if n in self.entries and self.entries[n]["tei"]["sha256"] != d]  # type: ignore[index]
+        for n in changed:
+            del self.entries[n]
+        if changed:
+            self.write()
+
+    def list(self, entries: list[dict[str, object]], rejected: list[dict[str, object]]) -> None:
+        """Write a checkpoint with newly written files and newly rejected sources."""
+        for e in entries:
+            self.entries[e["tei"]["path"]] = e  # type: ignore[index]
+        self.rejected.extend(rejected)
+        self.write()
+
+    def write(self) -> None:
+        from .manifest import assemble
+
+        documents = [self.entries[n] for n in sorted(self.entries)]
+        rejected = sorted(self.rejected, key=lambda r: str(r["source"]["path"]))  # type: ignore[index]
+        data = manifest_bytes(assemble(documents, rejected, self.config, self.build, self.schemas))
+        try:
+            write_atomic(self.path, data)
+        except OSError as exc:
+            raise OutputError(Issue("output.write", _display(self.path),
+                f"cannot be written ({exc.strerror or exc})")) from None
+
+
+def _remove_stale_temporaries(out_dir: Path) -> None:
+    """Delete the temporary files of an interrupted run (they are never part of the corpus)."""
+    for tmp in out_dir.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir: Path, config: CorpusConfig,
                 build: BuildInfo, validators: Validators, progress: Callable[[str], None] | None,
                 max_bytes: int) -> RunResult:
+    import hashlib
+
+    from .manifest import document_entry, rejected_entry
+
+    _remove_stale_temporaries(out_dir)
     result = RunResult(rejected=list(result_rejected))
+    result.schemas = _schema_info(validators)
+    checkpoints = _Checkpoints(out_dir, config, build, result.schemas)
     seen: dict[str, str] = {}
+    batch: list[Accepted] = []
+    rejected_before = len(result.rejected)
+
+    def commit() -> None:
+        nonlocal rejected_before
+        digests = [hashlib.sha256(a.data).hexdigest() for a in batch]
+        checkpoints.unlist([a.tei_name for a in batch], digests)
+        for a in batch:
+            try:
+                write_atomic(out_dir / a.tei_name, a.data)
+            except OSError as exc:
+                raise OutputError(Issue("output.write", _display(out_dir / a.tei_name),
+                    f"cannot be written ({exc.strerror or exc}); the files already written are complete and "
+                    "the manifest lists only what is there")) from None
+            result.accepted.append(a)
+            if progress:
+                progress(a.tei_name)
+        checkpoints.list([document_entry(a) for a in batch],
+                         [rejected_entry(r) for r in result.rejected[rejected_before:]])
+        rejected_before = len(result.rejected)
+        batch.clear()
+
     for ref in refs:
         key = _collision_key(output_name(ref.path.stem))
         if key in seen:
@@ -277,32 +381,22 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
             continue
         seen[key] = ref.display
         try:
-            accepted = encode_source(ref, config, build, validators, out_dir, max_bytes)
+            batch.append(encode_source(ref, config, build, validators, out_dir, max_bytes))
         except SourceError as exc:
             result.rejected.append(Rejected(ref.display, exc.issues))
-            continue
         except IngestError as exc:
             result.rejected.append(Rejected(ref.display, exc.issues))
-            continue
         except RecursionError:
             result.rejected.append(Rejected(ref.display, (Issue("internal", ref.display,
                 "the text is nested too deeply to encode"),)))
-            continue
         except Exception as exc:  # noqa: BLE001 - one document never stops the corpus
             where = traceback.extract_tb(exc.__traceback__)[-1]
             result.rejected.append(Rejected(ref.display, (Issue("internal", ref.display,
                 f"internal error {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno}); "
                 "please report it with the source file"),)))
-            continue
-        try:
-            write_atomic(out_dir / accepted.tei_name, accepted.data)
-        except OSError as exc:
-            raise OutputError(Issue("output.write", _display(out_dir / accepted.tei_name),
-                f"cannot be written ({exc.strerror or exc}); nothing else was changed")) from None
-        result.accepted.append(accepted)
-        if progress:
-            progress(accepted.tei_name)
-    result.schemas = _schema_info(validators)
+        if len(batch) >= BATCH:
+            commit()
+    commit()
     manifest = build_manifest(result, config, build, out_dir)
     try:
         write_atomic(out_dir / MANIFEST_NAME, manifest_bytes(manifest))

@@ -353,3 +353,9 @@ def test_a_letter_under_a_heading_is_known_by_its_vocative_and_closing() -> None
     text = (f"Paris fi janvier 1841\n\nMonsieur le secrétaire, votre lettre m'a surpris. {P}\n\n{P}\n\n"
             "Je suis votre dévoué et fidèle\n\nP. DURAND.\n")
     assert classify(parse_structure(text).blocks)[0] is DocType.LETTER
+
+
+def test_the_main_language_comes_first_in_the_shares_even_on_a_tie() -> None:
+    """Found by the property test: half Latin letters too short to tell, half Arabic."""
+    _, x = extract(parse_structure("Paris, le 3 mars 1921. P.-J. PROUDHON. القاهرة القاهرة القاهرة"))
+    assert x.languages and x.languages[0].code == x.language

@@ -100,8 +100,11 @@ def _letters_outside(text: str, runs: list[tuple[int, int, str]]) -> str:
     return " ".join(out)
 
 
-def _shares(counts: Counter[str]) -> tuple[LanguageShare, ...]:
-    """Turn letter counts into whole percentages summing to 100 (largest remainder)."""
+def _shares(counts: Counter[str], main: str = "") -> tuple[LanguageShare, ...]:
+    """Turn letter counts into whole percentages summing to 100 (largest remainder).
+
+    The main language comes first (the text's own @xml:lang), then the others by share.
+    """
     total = sum(counts.values())
     if not total:
         return ()
@@ -113,7 +116,7 @@ def _shares(counts: Counter[str]) -> tuple[LanguageShare, ...]:
             break
         floor[code] += 1
         left -= 1
-    order = sorted(counts, key=lambda c: (-counts[c], c))
+    order = sorted(counts, key=lambda c: (c != main, -counts[c], c))
     return tuple(LanguageShare(code, floor[code], counts[code]) for code in order)
 
 
@@ -154,4 +157,4 @@ def assign_languages(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str,
     counts = Counter({k: v for k, v in counts.items() if v})
     if main not in counts and main != "und":
         counts[main] = 0
-    return tuple(out), main, _shares(counts)
+    return tuple(out), main, _shares(counts, main)

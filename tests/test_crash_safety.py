@@ -1,0 +1,134 @@
+"""Crash safety: a run killed with SIGKILL at random points leaves a corpus that does not lie.
+
+After each kill: every TEI file in the folder is complete and valid, and every entry of
+the manifest names a file that is there with the listed digest. A last run finishes the
+job: the folder is then byte for byte what a clean run writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from ingest.manifest import check_manifest
+from ingest.validate import ProjectSchema
+
+from .conftest import EPOCH, ROOT
+
+LETTER = """Lyon, le {day} mars 1921
+
+Monsieur le Directeur,
+
+Je vous remercie de votre lettre n° {n} et je vous confirme que la réunion du comité aura
+lieu comme prévu au siège de l'association, avec {extra}.
+
+Veuillez agréer, Monsieur le Directeur, l'expression de mes sentiments distingués.
+
+Jean Dupont
+"""
+
+DOCUMENTS = 160
+
+
+def _sources(folder: Path, variant: int, count: int = DOCUMENTS) -> None:
+    for n in range(count):
+        text = LETTER.format(day=1 + n % 28, n=n, extra=("les membres du bureau", "le trésorier")[variant % 2])
+        (folder / f"lettre-{n:04d}.txt").write_text(text, encoding="utf-8")
+
+
+def _run(src: Path, out: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)}
+    return subprocess.Popen([sys.executable, "-m", "ingest", "ingest", str(src), "-o", str(out), "-q",
+                             "--config", str(ROOT / "tei-ingest.toml")],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _check_consistent(out: Path, project: ProjectSchema) -> None:
+    files = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".xml" and not p.name.startswith(".")}
+    for name, data in files.items():
+        doc = etree.ElementTree(etree.fromstring(data))  # complete: it parses
+        assert project.check(doc, name).valid, name
+    manifest_file = out / "manifest.json"
+    if manifest_file.exists():
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        assert check_manifest(manifest) == []
+        for entry in manifest["documents"]:
+            name = entry["tei"]["path"]
+            assert name in files, f"the manifest lists {name}, which is not there"
+            assert hashlib.sha256(files[name]).hexdigest() == entry["tei"]["sha256"], name
+
+
+def test_killed_runs_leave_a_consistent_corpus_and_a_rerun_finishes(tmp_path: Path) -> None:
+    src, out, clean = tmp_path / "src", tmp_path / "out", tmp_path / "clean"
+    src.mkdir()
+    project = ProjectSchema()
+    rng = random.Random(20261123)
+    # how long a full run takes here, to kill inside it
+    _sources(src, 0)
+    t = time.monotonic()
+    assert _run(src, clean).wait() == 0
+    full = time.monotonic() - t
+    kills = 0
+    for variant in range(6):
+        _sources(src, variant)  # every other run changes every document: files are replaced
+        proc = _run(src, out)
+        time.sleep(rng.uniform(0.15, 0.95) * full)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        _check_consistent(out, project)
+    assert kills >= 3
+    _sources(src, 0)
+    assert _run(src, out).wait() == 0
+    _check_consistent(out, project)
+    listed = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+    expected = {p.name: p.read_bytes() for p in clean.iterdir() if not p.name.startswith(".")}
+    assert listed == expected
+    assert not list(out.glob(".*.tmp"))
+
+
+class _Crash(BaseException):
+    """A crash at a chosen write, like a kill: nothing after it runs."""
+
+
+def test_a_crash_at_any_write_leaves_a_consistent_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same invariant, deterministically: the run is stopped at its k-th write, for every k."""
+    import ingest.pipeline as pipeline
+    from ingest.cli import main
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+    monkeypatch.setattr(pipeline, "BATCH", 4)
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    project = ProjectSchema()
+    real = pipeline.write_atomic
+    args = ["ingest", str(src), "-o", str(out), "-q", "--config", str(ROOT / "tei-ingest.toml")]
+    _sources(src, 0, 10)
+    assert main(args) == 0
+    for k in range(1, 30):
+        _sources(src, k, 10)  # every other run replaces every file
+        calls = [0]
+
+        def crashing(path: Path, data: bytes, k: int = k, calls: list[int] = calls) -> bool:
+            calls[0] += 1
+            if calls[0] == k:
+                raise _Crash
+            return real(path, data)
+
+        monkeypatch.setattr(pipeline, "write_atomic", crashing)
+        with contextlib.suppress(_Crash):
+            main(args)
+        monkeypatch.setattr(pipeline, "write_atomic", real)
+        _check_consistent(out, project)
