@@ -7,6 +7,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest.errors import SourceError
 from ingest.sources import decode_bytes, normalise_text, read_source
@@ -81,3 +83,33 @@ def test_directory_named_txt(tmp_path: Path) -> None:
     d.mkdir()
     with pytest.raises(SourceError, match="directory"):
         read_source(d, "x.txt")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(
+    st.binary(max_size=400),
+    st.text(max_size=200).map(lambda t: t.encode("utf-8")),
+    st.text(max_size=200).map(lambda t: t.encode("utf-16")),
+    st.text(alphabet=st.characters(max_codepoint=255), max_size=200).map(lambda t: t.encode("latin-1")),
+))
+def test_any_bytes_give_a_document_or_the_projects_own_error(tmp_path: Path, data: bytes) -> None:
+    """The reader never fails any other way, and what it accepts encodes to valid TEI."""
+    from lxml import etree
+
+    from ingest.config import BuildInfo, load_config
+    from ingest.encode import encode
+    from ingest.pipeline import make_record
+    from ingest.serialize import to_bytes
+    from ingest.validate import ProjectSchema
+
+    path = tmp_path / "fuzz.txt"
+    path.write_bytes(data)
+    try:
+        source = read_source(path)
+    except SourceError as exc:
+        assert exc.issues and exc.issues[0].message
+        return
+    config, _ = load_config(Path(__file__).resolve().parents[1] / "tei-ingest.toml")
+    tei = to_bytes(encode(make_record(source), config, BuildInfo("0", 1795392000), ()))
+    verdict = ProjectSchema().check(etree.ElementTree(etree.fromstring(tei)), "fuzz.xml")
+    assert verdict.valid, [str(i) for i in verdict.issues][:3]
