@@ -9,7 +9,10 @@ lists what was accepted and what was rejected, and why.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
+import pickle
 import sys
 import traceback
 import unicodedata
@@ -20,6 +23,7 @@ from typing import TextIO
 
 from lxml import etree
 
+from . import cache as disk
 from .config import BuildInfo, CorpusConfig, build_info, load_config
 from .describe import human_date, make_title
 from .encode import document_id, encode
@@ -35,8 +39,6 @@ from .errors import (
     SchemaError,
     SourceError,
 )
-
-__all__ = ["EXIT_CANNOT_RUN", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "make_record", "run"]
 from .extract.metadata import extract
 from .extract.structure import parse_structure
 from .gazetteer import find_places
@@ -45,6 +47,8 @@ from .model import Extraction, Party, Record, SourceDocument
 from .serialize import to_bytes, write_atomic
 from .sources import MAX_SOURCE_BYTES, read_source
 from .validate import PROJECT_RNG, PROJECT_SCH, ProjectSchema, TeiAllSchema, Verdict, find_tei_all, schema_dir
+
+__all__ = ["EXIT_CANNOT_RUN", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "make_record", "run"]
 
 SOURCE_SUFFIXES = (".txt",)
 
@@ -83,6 +87,8 @@ class RunResult:
     accepted: list[Accepted] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     schemas: dict[str, dict[str, str]] = field(default_factory=dict)
+    reused: int = 0  # documents taken from an earlier run, unchanged
+    removed: list[str] = field(default_factory=list)  # outputs of sources that are gone
 
     @property
     def exit_code(self) -> int:
@@ -268,6 +274,59 @@ def _lock(out_dir: Path) -> int:
 BATCH = 32
 
 
+@functools.cache
+def _code_digest() -> str:
+    """Return a digest of this program's own code: a change to it invalidates every cached record."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        h.update(path.relative_to(Path(__file__).resolve().parent).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+class _Records:
+    """Documents encoded by earlier runs, reused when nothing that shapes them has changed.
+
+    The key of a document is the sha256 of everything its TEI depends on: the source's
+    bytes and name, this program's code, the configuration, the register, the schemas, the
+    build date and the output folder. A hit gives back the encoded and validated document
+    without reading it again; a miss encodes it and stores the result. Records live in the
+    disk cache (``ingest.cache``); deleting them only costs time.
+    """
+
+    def __init__(self, config: CorpusConfig, build: BuildInfo, validators: Validators, out_dir: Path,
+                 schemas: dict[str, dict[str, str]], max_bytes: int) -> None:
+        register = sorted(repr(e) for e in validators.register.entries)
+        self.run_key = hashlib.sha256(repr((
+            _code_digest(), repr(config), repr(build), sorted(schemas.items()), register,
+            str(out_dir.resolve()), max_bytes)).encode()).hexdigest()
+
+    def key(self, ref: SourceRef, max_bytes: int) -> str | None:
+        try:
+            if ref.path.stat().st_size > max_bytes:
+                return None
+            digest = hashlib.sha256(ref.path.read_bytes()).hexdigest()
+        except OSError:
+            return None
+        return hashlib.sha256(f"{self.run_key}\n{ref.display}\n{digest}".encode()).hexdigest()
+
+    def get(self, key: str | None) -> Accepted | None:
+        if key is None:
+            return None
+        data = disk.read("records", key[:2], f"{key}.pickle")
+        if data is None:
+            return None
+        try:
+            found = pickle.loads(data)
+        except Exception:  # noqa: BLE001 - a damaged record is a miss
+            return None
+        return found if isinstance(found, Accepted) else None
+
+    def put(self, key: str | None, accepted: Accepted) -> None:
+        if key is not None:
+            disk.write(pickle.dumps(accepted, protocol=pickle.HIGHEST_PROTOCOL), "records", key[:2], f"{key}.pickle")
+
+
 class _Checkpoints:
     """Keeps ``manifest.json`` true to the folder while a run replaces the files in it.
 
@@ -279,7 +338,6 @@ class _Checkpoints:
     """
 
     def __init__(self, out_dir: Path, config: CorpusConfig, build: BuildInfo, schemas: dict[str, dict[str, str]]):
-        import hashlib
         import json
 
         self.path = out_dir / MANIFEST_NAME
@@ -341,14 +399,14 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
 def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir: Path, config: CorpusConfig,
                 build: BuildInfo, validators: Validators, progress: Callable[[str], None] | None,
                 max_bytes: int) -> RunResult:
-    import hashlib
-
     from .manifest import document_entry, rejected_entry
 
     _remove_stale_temporaries(out_dir)
     result = RunResult(rejected=list(result_rejected))
     result.schemas = _schema_info(validators)
     checkpoints = _Checkpoints(out_dir, config, build, result.schemas)
+    previous = dict(checkpoints.entries)
+    records = _Records(config, build, validators, out_dir, result.schemas, max_bytes)
     seen: dict[str, str] = {}
     batch: list[Accepted] = []
     rejected_before = len(result.rejected)
@@ -380,8 +438,18 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
                 "(names differ only in case or Unicode form); rename one of them"),)))
             continue
         seen[key] = ref.display
+        record_key = records.key(ref, max_bytes)
+        cached = records.get(record_key)
+        if cached is not None:
+            result.reused += 1
+            batch.append(cached)
+            if len(batch) >= BATCH:
+                commit()
+            continue
         try:
-            batch.append(encode_source(ref, config, build, validators, out_dir, max_bytes))
+            accepted = encode_source(ref, config, build, validators, out_dir, max_bytes)
+            records.put(record_key, accepted)
+            batch.append(accepted)
         except SourceError as exc:
             result.rejected.append(Rejected(ref.display, exc.issues))
         except IngestError as exc:
@@ -397,6 +465,15 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
         if len(batch) >= BATCH:
             commit()
     commit()
+    # outputs of sources that are gone: removed, if they are still exactly what was written
+    current = {output_name(r.path.stem) for r in refs}
+    for name, entry in sorted(previous.items()):
+        if name not in current:
+            with contextlib.suppress(OSError):
+                path = out_dir / name
+                if hashlib.sha256(path.read_bytes()).hexdigest() == entry["tei"]["sha256"]:  # type: ignore[index]
+                    path.unlink()
+                    result.removed.append(name)
     manifest = build_manifest(result, config, build, out_dir)
     try:
         write_atomic(out_dir / MANIFEST_NAME, manifest_bytes(manifest))
@@ -408,8 +485,6 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
 
 def _schema_info(validators: Validators) -> dict[str, dict[str, str]]:
     """Describe the schemas used, by name and sha256."""
-    import hashlib
-
     info: dict[str, dict[str, str]] = {}
     for name, path in (("project", validators.project.rng_path), ("project-schematron", validators.project.sch_path)):
         info[name] = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}

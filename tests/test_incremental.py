@@ -1,0 +1,91 @@
+"""Incremental runs: nothing changed costs almost nothing; one change re-encodes one document;
+a removed source takes its output and its manifest entry with it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import ingest.pipeline as pipeline
+from ingest.cli import main
+
+from .conftest import EPOCH, ROOT
+from .test_cli import GOOD_LETTER
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count the documents actually encoded."""
+    seen: list[str] = []
+    real = pipeline.encode_source
+
+    def encode_source(ref, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(ref.path.name)
+        return real(ref, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "encode_source", encode_source)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+    return seen
+
+
+def _run(src: Path, out: Path, config: Path = ROOT / "tei-ingest.toml") -> int:
+    return main(["ingest", str(src), "-o", str(out), "-q", "--config", str(config)])
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if not p.name.startswith(".")}
+
+
+def test_only_what_changed_is_encoded_again(tmp_path: Path, counted: list[str]) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    for i in range(4):
+        (src / f"l{i}.txt").write_text(GOOD_LETTER.replace("12 février", f"{i + 1} février"), encoding="utf-8")
+    assert _run(src, out) == 0
+    assert sorted(counted) == ["l0.txt", "l1.txt", "l2.txt", "l3.txt"]
+    first = _files(out)
+    counted.clear()
+    assert _run(src, out) == 0
+    assert counted == []  # nothing changed: nothing encoded
+    assert _files(out) == first
+    (src / "l2.txt").write_text(GOOD_LETTER.replace("12 février", "20 février"), encoding="utf-8")
+    assert _run(src, out) == 0
+    assert counted == ["l2.txt"]
+    now = _files(out)
+    assert {n for n in now if now[n] != first[n]} == {"l2.xml", "manifest.json"}
+    counted.clear()
+    (src / "l1.txt").unlink()
+    assert _run(src, out) == 0
+    assert counted == []
+    assert "l1.xml" not in _files(out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [d["tei"]["path"] for d in manifest["documents"]] == ["l0.xml", "l2.xml", "l3.xml"]
+
+
+def test_a_changed_configuration_encodes_everything_again(tmp_path: Path, counted: list[str]) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "a.txt").write_text(GOOD_LETTER, encoding="utf-8")
+    assert _run(src, out) == 0
+    config = tmp_path / "tei-ingest.toml"
+    config.write_text((ROOT / "tei-ingest.toml").read_text(encoding="utf-8")
+                      .replace('tei_all = "../shared', f'tei_all = "{ROOT.parent}/shared')
+                      .replace('authorities = "authorities.toml"', f'authorities = "{ROOT}/authorities.toml"')
+                      .replace('title = "', 'title = "Changed: ', 1), encoding="utf-8")
+    counted.clear()
+    assert _run(src, out, config) == 0
+    assert counted == ["a.txt"]
+
+
+def test_an_edited_output_is_not_removed(tmp_path: Path, counted: list[str]) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "a.txt").write_text(GOOD_LETTER, encoding="utf-8")
+    (src / "b.txt").write_text(GOOD_LETTER.replace("12 février", "13 février"), encoding="utf-8")
+    assert _run(src, out) == 0
+    (out / "b.xml").write_bytes((out / "b.xml").read_bytes() + b"<!-- edited by hand -->\n")
+    (src / "b.txt").unlink()
+    assert _run(src, out) == 0
+    assert (out / "b.xml").exists()  # not what tei-ingest wrote: left alone
