@@ -184,7 +184,7 @@ class Validators:
         self.tei_all: TeiAllSchema | None = None
         path = tei_all or find_tei_all(config.tei_all)
         if path is not None and path.is_file():
-            self.tei_all = TeiAllSchema(path)
+            self.tei_all = TeiAllSchema(path, vocabulary=folder / PROJECT_RNG)
         elif require_tei_all:
             where = str(path) if path else "(not configured)"
             raise SchemaError(Issue("schema.missing", where,
