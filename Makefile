@@ -11,13 +11,17 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export TEI_ALL_RNG ?= $(abspath $(SHARED)/schemas/tei/tei_all.rng)
 
-.PHONY: ingest test lint fmt typecheck regen eval bench clean jing
+.PHONY: ingest test export lint fmt typecheck regen eval bench clean jing basex debs
 
 ingest: $(STAMP)
 	$(BIN)/tei-ingest ingest seeds -o tei
 
-test: $(STAMP) jing
+test: $(STAMP) debs
 	$(BIN)/python -m pytest
+
+# The exchange formats of the corpus (BagIt with RO-Crate, CMIF, OAI-PMH, Dublin Core).
+export: ingest
+	$(BIN)/tei-ingest export all --corpus tei -o export
 
 lint: $(STAMP)
 	$(BIN)/ruff check ingest tests bench
@@ -40,7 +44,7 @@ eval: $(STAMP)
 	else echo "no development set at $(SHARED)/devset: nothing to measure"; fi
 
 # Speed, measured side by side with the references (jing, lxml); see bench/.
-bench: $(STAMP) jing
+bench: $(STAMP) debs
 	$(BIN)/python bench/validate.py $(BENCH_FLAGS)
 
 $(STAMP): pyproject.toml
@@ -49,12 +53,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# jing, the reference RELAX NG validator, from Debian when it is missing.
-jing:
-	@command -v jing >/dev/null 2>&1 || { \
-	  echo "installing jing (Debian package)"; \
+# The Debian packages the tests use: jing (the reference RELAX NG validator) and BaseX
+# (the XML database the corpus is loaded into), installed when they are missing.
+debs:
+	@missing=""; \
+	command -v jing >/dev/null 2>&1 || missing="$$missing jing"; \
+	command -v basexserver >/dev/null 2>&1 || missing="$$missing basex"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends jing >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+jing basex: debs
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) export .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

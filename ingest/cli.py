@@ -60,6 +60,25 @@ def build_parser() -> argparse.ArgumentParser:
                      help="check the RELAX NG schema only, not the Schematron rules embedded in it")
     val.add_argument("--max-bytes", type=int, default=None, metavar="N",
                      help="refuse files larger than N bytes (default 256 MiB)")
+    exp = sub.add_parser("export", help="write exchange formats of a corpus: BagIt, CMIF, OAI-PMH, Dublin Core")
+    exp.add_argument("format", metavar="FORMAT", choices=("all", *_export_formats()),
+                     help="one of: all, " + ", ".join(_export_formats()))
+    exp.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="folder to write into")
+    exp.add_argument("--corpus", type=Path, default=Path("tei"), metavar="CORPUS",
+                     help="the folder `tei-ingest ingest` wrote (default: tei)")
+    exp.add_argument("--config", type=Path, default=None,
+                     help="corpus configuration (default: ./tei-ingest.toml when present)")
+    ver = sub.add_parser("verify", help="fixity audit: compare a corpus folder with its manifest")
+    ver.add_argument("corpus", type=Path, metavar="DIR", help="the folder `tei-ingest ingest` wrote")
+    ver.add_argument("--format", choices=("text", "json"), default="text")
+    srv = sub.add_parser("serve", help="run an OAI-PMH data provider for a corpus on this machine")
+    srv.add_argument("corpus", type=Path, metavar="DIR", help="the folder `tei-ingest ingest` wrote")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0: any free port)")
+    srv.add_argument("--page-size", type=int, default=100, metavar="N",
+                     help="records or identifiers per response before a resumptionToken (default: 100)")
+    srv.add_argument("--config", type=Path, default=None,
+                     help="corpus configuration (default: ./tei-ingest.toml when present)")
     ev = sub.add_parser("eval", help="measure metadata extraction against labelled documents")
     ev.add_argument("texts", type=Path, metavar="TEXTS_DIR", help="folder of <id>.txt sources")
     ev.add_argument("truth", type=Path, metavar="TRUTH_DIR", help="folder of <id>.json truth files")
@@ -96,6 +115,62 @@ def _validate(args: argparse.Namespace) -> int:
         bad = sum(not v.valid for v in verdicts)
         print(f"{len(verdicts) - bad} valid, {bad} invalid", file=sys.stderr)
     return 1 if any(not v.valid for v in verdicts) else 0
+
+
+def _export_formats() -> tuple[str, ...]:
+    from .export import FORMATS
+
+    return tuple(FORMATS)
+
+
+def _export(args: argparse.Namespace) -> int:
+    import os
+
+    from .config import load_config
+    from .export import FORMATS, export, make_context
+
+    config, _ = load_config(args.config)
+    ctx = make_context(args.corpus, config, os.environ)
+    names = list(FORMATS) if args.format == "all" else [args.format]
+    for path in export(names, ctx, args.output):
+        print(path.as_posix())
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .corpus import check_fixity, read_manifest
+
+    manifest = read_manifest(args.corpus)
+    fixity = check_fixity(args.corpus, manifest)
+    issues = fixity.issues(args.corpus.as_posix())
+    if args.format == "json":
+        print(json.dumps({"corpus": args.corpus.as_posix(), "checked": fixity.checked, "ok": fixity.ok,
+                          "changed": [{"path": n, "reason": r} for n, r in fixity.changed],
+                          "missing": list(fixity.missing), "unexpected": list(fixity.unexpected)},
+                         indent=2, sort_keys=True))
+    else:
+        for issue in issues:
+            print(issue)
+        unchanged = fixity.checked - len(fixity.changed) - len(fixity.missing)
+        print(f"{fixity.checked} files listed: {unchanged} unchanged, {len(fixity.changed)} changed, "
+              f"{len(fixity.missing)} missing; {len(fixity.unexpected)} unexpected", file=sys.stderr)
+    return 0 if fixity.ok else 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    from .config import load_config
+    from .export import make_context
+    from .export.oai import serve
+
+    if args.page_size < 1:
+        print("tei-ingest: --page-size must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    config, _ = load_config(args.config)
+    ctx = make_context(args.corpus, config, os.environ)
+    serve(ctx, args.host, args.port, page_size=args.page_size)
+    return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -151,6 +226,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "export":
+            return _export(args)
+        if args.command == "verify":
+            return _verify(args)
+        if args.command == "serve":
+            return _serve(args)
     except IngestError as exc:
         for issue in exc.issues:
             print(f"tei-ingest: {issue}", file=sys.stderr)

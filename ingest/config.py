@@ -19,6 +19,8 @@ from . import __version__
 from .errors import ConfigError, Issue
 
 CONFIG_NAME = "tei-ingest.toml"
+#: Keys of ``[export]``: where the exchange formats will be published.
+EXPORT_KEYS = ("cmif_url", "oai_base_url")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,8 @@ class CorpusConfig:
     source_date_epoch: int | None = None
     tei_all: str = ""
     authorities: str = ""
+    cmif_url: str = ""  # [export]: the URL the CMIF file will be published at
+    oai_base_url: str = ""  # [export]: the base URL of the OAI-PMH repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,13 @@ def load_config(path: Path | None) -> tuple[CorpusConfig, Path | None]:
     if "authorities" in registers:
         reg = Path(registers["authorities"])
         values["authorities"] = str(reg if reg.is_absolute() else path.parent / reg)
+    export = data.get("export", {})
+    if not isinstance(export, Mapping):
+        raise ConfigError(Issue("config.invalid", str(path), "[export] must be a table"))
+    unknown_export = sorted(set(export) - set(EXPORT_KEYS))
+    if unknown_export:
+        raise ConfigError(Issue("config.unknown", str(path), f"unknown keys in [export]: {', '.join(unknown_export)}"))
+    values.update(export)
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(Issue("config.unknown", str(path), f"unknown keys: {', '.join(unknown)}"))

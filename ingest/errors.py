@@ -6,7 +6,8 @@ Exception tree::
     ├── SourceError             a source file cannot be read or decoded
     ├── ConfigError             the project configuration is missing or wrong
     ├── SchemaError             a schema is missing or cannot be compiled
-    └── OutputError             the output folder cannot be written
+    ├── OutputError             the output folder cannot be written
+    └── CorpusError             a written corpus cannot be read back, or fails its fixity check
 
 Every error carries one or more :class:`Issue` records (code, path, line, message),
 so a stage can collect all its problems and raise once.
@@ -60,3 +61,7 @@ class SchemaError(IngestError):
 
 class OutputError(IngestError):
     """The output folder cannot be written."""
+
+
+class CorpusError(IngestError):
+    """A written corpus cannot be read back (manifest missing or invalid, files changed)."""

@@ -74,3 +74,43 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the schema cache of the tests out of the user's home."""
     os.environ["TEI_INGEST_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
+#: Letters written for the export tests (a full date, a month, no date) beside the seeds.
+LETTERS = ROOT / "tests" / "fixtures" / "letters"
+
+#: The register of the export corpus: one sender with an authority id.
+REGISTER = """[[person]]
+name = "Jean Dupont"
+refs = ["https://viaf.org/viaf/000000001"]
+
+[[org]]
+name = "Organisation Internationale pour les Migrations"
+forms = ["OIM"]
+refs = ["https://www.wikidata.org/wiki/Q000000002"]
+"""
+
+
+class ExportCorpus:
+    """A corpus written for the export tests: its folder and the configuration it was built with."""
+
+    def __init__(self, folder: Path, config_path: Path) -> None:
+        self.folder = folder
+        self.config_path = config_path
+
+
+@pytest.fixture(scope="session")
+def export_corpus(tmp_path_factory: pytest.TempPathFactory) -> ExportCorpus:
+    """Ingest the seeds and the test letters once, with a register; do not modify the result."""
+    from ingest.pipeline import run
+
+    base = tmp_path_factory.mktemp("export-corpus")
+    (base / "authorities.toml").write_text(REGISTER, encoding="utf-8")
+    text = (ROOT / "tei-ingest.toml").read_text(encoding="utf-8")
+    text = text.replace('tei_all = "../shared/', f'tei_all = "{SHARED}/')
+    config_path = base / "tei-ingest.toml"
+    config_path.write_text(text, encoding="utf-8")
+    result = run([LETTERS, ROOT / "seeds"], base / "tei", config_path=config_path,
+                 env={"SOURCE_DATE_EPOCH": str(EPOCH)}, progress=None)
+    assert not result.rejected, result.rejected
+    return ExportCorpus(base / "tei", config_path)
