@@ -80,7 +80,7 @@ class Register:
 
     def __init__(self, entries: Sequence[Authority] = ()) -> None:
         self.entries = tuple(entries)
-        self._by_form = {_norm(f): e for e in self.entries for f in (e.name, *e.forms)}
+        self._by_form = {(e.kind, _norm(f)): e for e in self.entries for f in (e.name, *e.forms)}
 
     @classmethod
     def load(cls, path: Path | None) -> Register:
@@ -103,11 +103,15 @@ class Register:
                 entries.append(Authority(kind, name, tuple(forms), tuple(refs)))
         return cls(entries)
 
-    def refs_for(self, *names: str | None) -> tuple[str, ...]:
-        """Return the authority ids of the first name whose written form is in the register."""
+    def refs_for(self, *names: str | None, kind: str = "person") -> tuple[str, ...]:
+        """Return the authority ids of the first name whose written form the register has for that kind.
+
+        A person never takes the ids of an organisation (the one they write for, say), nor
+        an organisation those of a person: an id says who the party *is*.
+        """
         for n in names:
-            if n and _norm(n) in self._by_form:
-                return self._by_form[_norm(n)].refs
+            if n and (kind, _norm(n)) in self._by_form:
+                return self._by_form[kind, _norm(n)].refs
         return ()
 
 

@@ -43,7 +43,7 @@ from .extract.metadata import extract
 from .extract.structure import parse_structure
 from .gazetteer import find_places
 from .manifest import MANIFEST_NAME, build_manifest, manifest_bytes
-from .model import Extraction, Party, Record, SourceDocument
+from .model import Extraction, Party, PartyKind, Record, SourceDocument
 from .serialize import to_bytes, write_atomic
 from .sources import MAX_SOURCE_BYTES, read_source
 from .validate import PROJECT_RNG, PROJECT_SCH, ProjectSchema, TeiAllSchema, Verdict, find_tei_all, schema_dir
@@ -169,7 +169,12 @@ def _with_authorities(x: Extraction, register: Register) -> Extraction:
     """Return the extraction with the register's authority ids on the parties it lists."""
 
     def linked(parties: tuple[Party, ...]) -> tuple[Party, ...]:
-        return tuple(replace(p, refs=register.refs_for(p.name, p.org, p.label)) for p in parties)
+        def refs(p: Party) -> tuple[str, ...]:
+            if p.kind is PartyKind.ORG:
+                return register.refs_for(p.name, p.org, p.label, kind="org")
+            return register.refs_for(p.name, p.label, kind="person")
+
+        return tuple(replace(p, refs=refs(p)) for p in parties)
 
     return replace(x, senders=linked(x.senders), addressees=linked(x.addressees), authors=linked(x.authors),
                    people=linked(x.people), orgs=linked(x.orgs))

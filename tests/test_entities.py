@@ -62,6 +62,25 @@ def test_register_gives_ids_and_nothing_else(tmp_path: Path) -> None:
     assert refs["Abdoulaye Traoré"] == () and refs["Conseil de sécurité"] == ()
 
 
+def test_a_person_never_takes_the_id_of_their_organisation(tmp_path: Path) -> None:
+    """An addressee who writes for a registered organisation is not that organisation."""
+    reg_file = tmp_path / "authorities.toml"
+    reg_file.write_text('[[org]]\nname = "Organisation Internationale pour les Migrations"\nforms = ["OIM"]\n'
+                        'refs = ["https://www.wikidata.org/wiki/Q000000002"]\n', encoding="utf-8")
+    register = Register.load(reg_file)
+    assert register.refs_for("OIM") == ()  # a person named like the organisation: no
+    assert register.refs_for("OIM", kind="org") == ("https://www.wikidata.org/wiki/Q000000002",)
+    src = tmp_path / "x.txt"
+    src.write_text("Bamako, le 2 mai 2021\n\nA Monsieur M. Paul Martin, Directeur Général\n"
+                   "de l'Organisation Internationale pour les Migrations\n\n"
+                   "Monsieur le Directeur général,\n\nNous vous écrivons au sujet du programme.\n\n"
+                   "Veuillez agréer l'expression de notre haute considération.\n\nAmadou Keita\n", encoding="utf-8")
+    x = make_record(read_source(src, "x.txt"), register).extraction
+    (addressee,) = x.addressees
+    assert addressee.name == "Paul Martin"
+    assert addressee.org == "Organisation Internationale pour les Migrations" and addressee.refs == ()
+
+
 @pytest.mark.parametrize(
     "content",
     ['[[person]]\nname = "X"\n', '[[person]]\nname = "X"\nrefs = ["viaf 12"]\n', "not toml ["],
