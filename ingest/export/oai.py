@@ -1,0 +1,667 @@
+"""OAI-PMH 2.0: a Static Repository file (``tei-ingest export oai``) and a data provider (``tei-ingest serve``).
+
+Both offer every document of the corpus as one item, identified ``oai:<corpus id>:<stem>``
+(§2.4), in two metadata formats (§3.4):
+
+=======  ===========================================  ======================================
+prefix   namespace                                    schema, content
+=======  ===========================================  ======================================
+oai_dc   http://www.openarchives.org/OAI/2.0/oai_dc/  oai_dc.xsd (§6): see :mod:`.dc`
+tei      http://www.tei-c.org/ns/1.0                  tei_all.xsd: the document's teiHeader
+=======  ===========================================  ======================================
+
+The teiHeader is carried as the TEI file has it, except that its xml:ids are prefixed with
+the document's own id (and the pointers to them alike), because a list response holds
+many headers in one document and an xml:id must be unique there (:func:`tei_header`).
+
+The TEI format names the W3C XML Schema of TEI P5 (tei_all.xsd), not the RELAX NG
+schema the corpus is validated with, because §3.4 asks for "the URL of an XML schema
+to test validity of metadata" and §4.4 for the ``schema`` of a format: harvesters
+validate with XML Schema. Every datestamp is the build date: a record can change only
+when the corpus is rebuilt, and §2.7.1 asks that its datestamp then change; so responses
+are reproducible; there are no deleted
+records (``deletedRecord`` is ``no``: a document dropped from the corpus is simply gone,
+nothing keeps track of it).
+
+The data provider answers GET and POST (§3.1.1) at ``/oai``. It supports sets (§2.6):
+``type:<type>`` for each document type and ``lang:<code>`` for each main language, below
+``type`` and ``lang``, following the manifest's classification of the documents. Lists
+longer than the page size are split with resumptionTokens (§3.5) that carry the query,
+the offset and a fingerprint of the corpus, so that a token of another corpus, or of
+this one before it was rebuilt, is refused as ``badResumptionToken``. Of the errors of
+§3.6, ``noMetadataFormats`` cannot arise (every item is disseminated in both formats)
+and ``noSetHierarchy`` only for an empty corpus, which has no sets.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import datetime as dt
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from lxml import etree
+
+from ..corpus import TEI_NS
+from ..encode import document_id
+from ..errors import ConfigError, Issue
+from . import ExportContext, write_file
+from .dc import OAI_DC_NS, OAI_DC_SCHEMA, XML_DECLARATION, XSI_NS, dc_record, document_stem, type_labels
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
+STATIC_NS = "http://www.openarchives.org/OAI/2.0/static-repository"
+STATIC_SCHEMA = "http://www.openarchives.org/OAI/2.0/static-repository.xsd"
+#: The W3C XML Schema of TEI P5 (all modules), for the ``tei`` format.
+TEI_SCHEMA = "https://www.tei-c.org/release/xml/tei/custom/schema/xsd/tei_all.xsd"
+#: The path the data provider answers at.
+OAI_PATH = "/oai"
+#: The finest datestamp granularity of the data provider (§3.3.1 and §4.2); the static file has days only.
+GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
+STATIC_GRANULARITY = "YYYY-MM-DD"
+
+_O = f"{{{OAI_NS}}}"
+_S = f"{{{STATIC_NS}}}"
+#: adminEmail must be an email address (OAI-PMH.xsd, emailType).
+_EMAIL = re.compile(r"\S+@(\S+\.)+\S+")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+#: A POST body larger than this is not an OAI-PMH request.
+_MAX_BODY = 64 * 1024
+_XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+#: A same-document pointer in a TEI attribute (teidata.pointer), one of a space-separated list.
+_POINTER = re.compile(r"(?<!\S)#(\S+)")
+_MAX_TOKEN = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataFormat:
+    """A metadata format the repository disseminates (§4.4)."""
+
+    prefix: str
+    schema: str
+    namespace: str
+
+
+METADATA_FORMATS: tuple[MetadataFormat, ...] = (
+    MetadataFormat("oai_dc", OAI_DC_SCHEMA, OAI_DC_NS),
+    MetadataFormat("tei", TEI_SCHEMA, TEI_NS),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One document as an OAI-PMH item: its identifier, its sets and its records' metadata as bytes."""
+
+    identifier: str
+    stem: str
+    sets: tuple[str, ...]
+    metadata: Mapping[str, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Repository:
+    """What the static file and the data provider describe: the corpus as OAI-PMH items."""
+
+    name: str
+    admin_email: str
+    datestamp: dt.datetime
+    items: tuple[Item, ...]
+    sets: tuple[tuple[str, str], ...]  # (setSpec, setName), sorted
+    fingerprint: str
+
+    @property
+    def response_date(self) -> str:
+        """Return responseDate (§3.2): the build time, so that a response can be reproduced."""
+        return _seconds(self.datestamp)
+
+
+def _seconds(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _metadata_bytes(el: etree._Element) -> bytes:
+    return etree.tostring(el, encoding="UTF-8")
+
+
+def tei_header(ctx: ExportContext, entry: dict[str, Any]) -> etree._Element:
+    """Return the teiHeader of the ``tei`` format: a copy whose xml:ids are prefixed with the document's id.
+
+    A list response carries many headers in one XML document, and an xml:id must be
+    unique in its document (xml:id Recommendation §4; XML 1.0 §3.3.1, validity constraint
+    "ID"): every header has its ``tei-ingest``, ``pers-1``... Each xml:id becomes
+    ``<TEI/@xml:id>.<xml:id>`` and every pointer to it (``#pers-1`` in @ref, @target,
+    @resp...) is rewritten alike, so the references still resolve; nothing else changes.
+    """
+    root = ctx.corpus.tree(entry).getroot()
+    header = copy.deepcopy(ctx.corpus.header(entry))
+    header.tail = None
+    prefix = (root.get(_XML_ID) or document_id(document_stem(entry))) + "."
+    ids = {str(el.get(_XML_ID)) for el in header.iter(etree.Element) if el.get(_XML_ID)}
+
+    def rename(match: re.Match[str]) -> str:
+        return f"#{prefix}{match[1]}" if match[1] in ids else match[0]
+
+    for el in header.iter(etree.Element):
+        for key, raw in el.attrib.items():
+            name, value = str(key), str(raw)
+            if name == _XML_ID:
+                el.set(name, prefix + value)
+            elif "#" in value:
+                el.set(name, _POINTER.sub(rename, value))
+    return header
+
+
+def repository(ctx: ExportContext) -> Repository:
+    """Describe the corpus as OAI-PMH items: identifiers, sets, oai_dc and tei metadata."""
+    info = ctx.corpus.info
+    email = str(info.get("contact", ""))
+    if not _EMAIL.fullmatch(email):
+        raise ConfigError(Issue("config.contact", "[corpus] contact", f"{email!r} is not an email address; "
+                                "OAI-PMH needs one as the repository's adminEmail (§4.2): set it and ingest again"))
+    items: list[Item] = []
+    type_names: dict[str, str] = {}
+    for entry in ctx.corpus.documents:
+        stem = document_stem(entry)
+        header = tei_header(ctx, entry)
+        labels = type_labels(header)
+        type_names.setdefault(str(entry["type"]), labels[0] if labels else str(entry["type"]))
+        sets = tuple(sorted({f"type:{entry['type']}", f"lang:{entry['language']}"}))
+        items.append(Item(f"oai:{info['id']}:{stem}", stem, sets,
+                          {"oai_dc": _metadata_bytes(dc_record(ctx, entry)), "tei": _metadata_bytes(header)}))
+    lang_names = {str(lang["code"]): str(lang["name"]) for lang in ctx.corpus.manifest["totals"]["languages"]}
+    set_names: dict[str, str] = {}
+    for item in items:
+        for spec in item.sets:
+            kind, _, code = spec.partition(":")
+            if kind == "type":
+                set_names["type"] = "Document types"
+                set_names[spec] = type_names.get(code, code)
+            else:
+                set_names["lang"] = "Main languages"
+                set_names[spec] = lang_names.get(code, code)
+    fingerprint = hashlib.sha256(json.dumps(
+        [info["id"], ctx.build.epoch, [(e["tei"]["path"], e["tei"]["sha256"]) for e in ctx.corpus.documents]],
+        sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    return Repository(str(info["title"]), email, dt.datetime.fromtimestamp(ctx.build.epoch, dt.UTC),
+                      tuple(items), tuple(sorted(set_names.items())), fingerprint)
+
+
+# ------------------------------------------------------------------ XML
+
+
+def _parse(data: bytes) -> etree._Element:
+    """Parse metadata bytes this module serialised (a fresh parser: no tree is shared between threads)."""
+    return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    el = etree.SubElement(parent, tag, attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _indent(el: etree._Element, level: int = 0) -> None:
+    """Indent the OAI-PMH envelope only: the metadata inside is carried byte for byte (mixed content)."""
+    children = [c for c in el if isinstance(c.tag, str)]
+    if not children or (el.text and el.text.strip()):
+        return
+    ns = etree.QName(el).namespace
+    if ns not in (OAI_NS, STATIC_NS, OAI_DC_NS):
+        return
+    pad = "\n" + "  " * (level + 1)
+    el.text = pad
+    for child in children:
+        child.tail = pad
+        _indent(child, level + 1)
+    children[-1].tail = "\n" + "  " * level
+
+
+def _document(root: etree._Element) -> bytes:
+    _indent(root)
+    return XML_DECLARATION + etree.tostring(root, encoding="UTF-8") + b"\n"
+
+
+def _header(parent: etree._Element, item: Item, datestamp: str, sets: bool) -> None:
+    header = _sub(parent, _O + "header")
+    _sub(header, _O + "identifier", item.identifier)
+    _sub(header, _O + "datestamp", datestamp)
+    if sets:
+        for spec in item.sets:
+            _sub(header, _O + "setSpec", spec)
+
+
+def _record(parent: etree._Element, item: Item, prefix: str, datestamp: str, sets: bool) -> None:
+    record = _sub(parent, _O + "record")
+    _header(record, item, datestamp, sets)
+    _sub(record, _O + "metadata").append(_parse(item.metadata[prefix]))
+
+
+def _identify(parent: etree._Element, repo: Repository, base_url: str, granularity: str) -> None:
+    # The children in the order of §4.2 (IdentifyType of OAI-PMH.xsd).
+    earliest = _seconds(repo.datestamp) if granularity == GRANULARITY else repo.datestamp.strftime("%Y-%m-%d")
+    _sub(parent, _O + "repositoryName", repo.name)
+    _sub(parent, _O + "baseURL", base_url)
+    _sub(parent, _O + "protocolVersion", "2.0")
+    _sub(parent, _O + "adminEmail", repo.admin_email)
+    _sub(parent, _O + "earliestDatestamp", earliest)
+    _sub(parent, _O + "deletedRecord", "no")
+    _sub(parent, _O + "granularity", granularity)
+
+
+def _metadata_formats(parent: etree._Element) -> None:
+    for fmt in METADATA_FORMATS:
+        el = _sub(parent, _O + "metadataFormat")
+        _sub(el, _O + "metadataPrefix", fmt.prefix)
+        _sub(el, _O + "schema", fmt.schema)
+        _sub(el, _O + "metadataNamespace", fmt.namespace)
+
+
+# ------------------------------------------------------------------ static repository
+
+
+def static_repository(ctx: ExportContext) -> bytes:
+    """Return the OAI-PMH Static Repository of the corpus: Identify, ListMetadataFormats, ListRecords per format."""
+    base_url = ctx.config.oai_base_url
+    if not base_url:
+        # The Static Repository specification (§3.2) makes baseURL the URL harvesters use:
+        # the gateway's, which only the archive knows.
+        raise ConfigError(Issue("config.oai_base_url", "[export] oai_base_url", "is not set; the static repository "
+                                "names the base URL it is harvested at: set it in tei-ingest.toml"))
+    repo = repository(ctx)
+    root = etree.Element(_S + "Repository", nsmap={None: STATIC_NS, "oai": OAI_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{STATIC_NS} {STATIC_SCHEMA}")
+    _identify(_sub(root, _S + "Identify"), repo, base_url, STATIC_GRANULARITY)
+    _metadata_formats(_sub(root, _S + "ListMetadataFormats"))
+    day = repo.datestamp.strftime("%Y-%m-%d")
+    for fmt in METADATA_FORMATS:
+        # A static repository has no sets, no resumptionToken and days only (its restricted OAI-PMH schema).
+        records = _sub(root, _S + "ListRecords", metadataPrefix=fmt.prefix)
+        for item in repo.items:
+            _record(records, item, fmt.prefix, day, sets=False)
+    return _document(root)
+
+
+def write(ctx: ExportContext, out_dir: Path) -> list[Path]:
+    """Write the OAI-PMH Static Repository ``out_dir/oai-pmh.xml``."""
+    return [write_file(out_dir / "oai-pmh.xml", static_repository(ctx))]
+
+
+# ------------------------------------------------------------------ protocol
+
+
+class _Failure(Exception):
+    """One or more OAI-PMH errors (§3.6) answering a request."""
+
+    def __init__(self, *errors: tuple[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+    @property
+    def echo(self) -> bool:
+        """Return False when the request must be echoed without its arguments (§3.2: badVerb, badArgument)."""
+        return not any(code in ("badVerb", "badArgument") for code, _ in self.errors)
+
+
+#: Each verb's required and optional arguments (§4); the list verbs also take resumptionToken, exclusively.
+_VERBS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "GetRecord": (frozenset({"identifier", "metadataPrefix"}), frozenset()),
+    "Identify": (frozenset(), frozenset()),
+    "ListIdentifiers": (frozenset({"metadataPrefix"}), frozenset({"from", "until", "set"})),
+    "ListMetadataFormats": (frozenset(), frozenset({"identifier"})),
+    "ListRecords": (frozenset({"metadataPrefix"}), frozenset({"from", "until", "set"})),
+    "ListSets": (frozenset(), frozenset()),
+}
+_RESUMABLE = frozenset({"ListIdentifiers", "ListRecords", "ListSets"})
+#: The order the request element lists the arguments in.
+_ARG_ORDER = ("verb", "identifier", "metadataPrefix", "from", "until", "set", "resumptionToken")
+
+
+def _check_arguments(pairs: Sequence[tuple[str, str]]) -> tuple[str, dict[str, str]]:
+    """Return the verb and its arguments, or raise badVerb / badArgument (§3.6)."""
+    verbs = [value for key, value in pairs if key == "verb"]
+    if not verbs:
+        raise _Failure(("badVerb", "The verb argument is missing."))
+    if len(verbs) > 1:
+        raise _Failure(("badVerb", "The verb argument is repeated."))
+    verb = verbs[0]
+    if verb not in _VERBS:
+        raise _Failure(("badVerb", f"{verb!r} is not an OAI-PMH verb."))
+    args: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    required, optional = _VERBS[verb]
+    allowed = required | optional | ({"resumptionToken"} if verb in _RESUMABLE else set())
+    for key, value in pairs:
+        if key == "verb":
+            continue
+        if key in args:
+            problems.append(("badArgument", f"The argument {key} is repeated."))
+        elif key not in allowed:
+            problems.append(("badArgument", f"{key!r} is not an argument of {verb}."))
+        elif not value:
+            problems.append(("badArgument", f"The argument {key} is empty."))
+        args[key] = value
+    if "resumptionToken" in args and len(args) > 1:
+        problems.append(("badArgument", "resumptionToken is an exclusive argument: give it alone with the verb."))
+    elif "resumptionToken" not in args:
+        problems += [("badArgument", f"{verb} requires the argument {key}.") for key in sorted(required - set(args))]
+    if problems:
+        raise _Failure(*dict.fromkeys(problems))
+    return verb, args
+
+
+def _parse_datestamp(value: str, until: bool) -> tuple[dt.datetime, str]:
+    """Return a from/until bound and its granularity (§3.3.1); a day's until is the end of that day."""
+    try:
+        if _DAY.fullmatch(value):
+            day = dt.datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=dt.UTC)
+            return (day + dt.timedelta(days=1, seconds=-1) if until else day), "day"
+        if _SECOND.fullmatch(value):
+            return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC), "second"
+    except ValueError:
+        pass
+    raise _Failure(("badArgument", f"{value!r} is not a UTCdatetime: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ."))
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """A list request: what ListIdentifiers or ListRecords was asked for, and from where."""
+
+    verb: str
+    prefix: str
+    set: str | None
+    start: str | None
+    until: str | None
+    offset: int
+
+    def token(self, fingerprint: str, offset: int) -> str:
+        """Return the resumptionToken of the list from offset on (§3.5): the query, the offset, the corpus."""
+        data = {"c": fingerprint, "f": self.start, "m": self.prefix, "o": offset, "s": self.set, "u": self.until,
+                "v": self.verb}
+        raw = json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _read_token(token: str, verb: str, fingerprint: str) -> _Query:
+    """Return the query a resumptionToken carries, or raise badResumptionToken."""
+    bad = _Failure(("badResumptionToken", "The resumptionToken is invalid, or stale: it was not issued for "
+                    f"this {verb} of this corpus. Start the list again."))
+    if len(token) > _MAX_TOKEN:
+        raise bad
+    try:
+        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
+        data = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, ValueError):
+        raise bad from None
+    if not isinstance(data, dict) or set(data) != {"c", "f", "m", "o", "s", "u", "v"}:
+        raise bad
+    offset = data["o"]
+    if data["c"] != fingerprint or data["v"] != verb or not isinstance(offset, int) or isinstance(offset, bool) \
+            or offset < 1 or not isinstance(data["m"], str) \
+            or not all(data[k] is None or isinstance(data[k], str) for k in ("f", "s", "u")):
+        raise bad
+    return _Query(verb, data["m"], data["s"], data["f"], data["u"], offset)
+
+
+class Provider:
+    """The OAI-PMH 2.0 protocol over a repository: arguments in, response bytes out (no HTTP)."""
+
+    def __init__(self, repo: Repository, base_url: str, page_size: int = 100) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        self.repo = repo
+        self.base_url = base_url
+        self.page_size = page_size
+        self._by_id = {item.identifier: item for item in repo.items}
+        self._prefixes = {fmt.prefix for fmt in METADATA_FORMATS}
+
+    def respond(self, pairs: Sequence[tuple[str, str]]) -> bytes:
+        """Return the response document to a request given as its (argument, value) pairs, in order."""
+        root = etree.Element(_O + "OAI-PMH", nsmap={None: OAI_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
+        root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_NS} {OAI_SCHEMA}")
+        _sub(root, _O + "responseDate", self.repo.response_date)
+        request = _sub(root, _O + "request", self.base_url)
+        try:
+            verb, args = _check_arguments(pairs)
+            body = etree.Element(_O + verb)
+            self._answer(verb, args, body)
+        except _Failure as failure:
+            if failure.echo:
+                self._echo(request, pairs)
+            for code, message in failure.errors:
+                _sub(root, _O + "error", message, code=code)
+        else:
+            self._echo(request, pairs)
+            root.append(body)
+        return _document(root)
+
+    @staticmethod
+    def _echo(request: etree._Element, pairs: Sequence[tuple[str, str]]) -> None:
+        given = dict(pairs)
+        for key in _ARG_ORDER:
+            if key in given:
+                request.set(key, given[key])
+
+    def _answer(self, verb: str, args: dict[str, str], body: etree._Element) -> None:
+        if verb == "Identify":
+            _identify(body, self.repo, self.base_url, GRANULARITY)
+        elif verb == "ListMetadataFormats":
+            if "identifier" in args:
+                self._item(args["identifier"])
+            # Every item has both formats, so noMetadataFormats never arises.
+            _metadata_formats(body)
+        elif verb == "ListSets":
+            if "resumptionToken" in args:
+                raise _Failure(("badResumptionToken", "The list of sets is never split: no resumptionToken is valid."))
+            if not self.repo.sets:
+                raise _Failure(("noSetHierarchy", "The repository has no documents, hence no sets."))
+            for spec, name in self.repo.sets:
+                el = _sub(body, _O + "set")
+                _sub(el, _O + "setSpec", spec)
+                _sub(el, _O + "setName", name)
+        elif verb == "GetRecord":
+            errors: list[tuple[str, str]] = []
+            if args["metadataPrefix"] not in self._prefixes:
+                errors.append(self._cannot(args["metadataPrefix"]))
+            item = self._by_id.get(args["identifier"])
+            if item is None:
+                errors.append(self._unknown(args["identifier"]))
+            if errors or item is None:
+                raise _Failure(*errors)
+            _record(body, item, args["metadataPrefix"], self._datestamp, sets=True)
+        else:
+            self._list(verb, args, body)
+
+    @property
+    def _datestamp(self) -> str:
+        return _seconds(self.repo.datestamp)
+
+    @staticmethod
+    def _cannot(prefix: str) -> tuple[str, str]:
+        return "cannotDisseminateFormat", f"{prefix!r} is not a metadata format of this repository (oai_dc, tei)."
+
+    @staticmethod
+    def _unknown(identifier: str) -> tuple[str, str]:
+        return "idDoesNotExist", f"{identifier!r} is not an identifier of this repository."
+
+    def _item(self, identifier: str) -> Item:
+        item = self._by_id.get(identifier)
+        if item is None:
+            raise _Failure(self._unknown(identifier))
+        return item
+
+    def _list(self, verb: str, args: dict[str, str], body: etree._Element) -> None:
+        """Answer ListIdentifiers or ListRecords: select, then one page of at most page_size (§3.5)."""
+        if "resumptionToken" in args:
+            query = _read_token(args["resumptionToken"], verb, self.repo.fingerprint)
+            try:
+                selected = self._select(query)
+            except _Failure:
+                selected = []
+            # Every token issued names a list that is not empty: anything else was made up.
+            if query.offset >= len(selected):
+                raise _Failure(("badResumptionToken", "The resumptionToken does not name a part of a list."))
+        else:
+            query = _Query(verb, args["metadataPrefix"], args.get("set"), args.get("from"), args.get("until"), 0)
+            selected = self._select(query)
+        page = selected[query.offset:query.offset + self.page_size]
+        for item in page:
+            if verb == "ListRecords":
+                _record(body, item, query.prefix, self._datestamp, sets=True)
+            else:
+                _header(body, item, self._datestamp, sets=True)
+        if len(selected) > self.page_size:
+            following = query.offset + len(page)
+            token = query.token(self.repo.fingerprint, following) if following < len(selected) else None
+            # The last part of a split list carries an empty token (§3.5).
+            _sub(body, _O + "resumptionToken", token, completeListSize=str(len(selected)), cursor=str(query.offset))
+
+    @staticmethod
+    def _bounds(query: _Query) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """Return the from and until bounds, or raise badArgument (§3.3.1, §2.7.1)."""
+        problems: list[tuple[str, str]] = []
+        start: tuple[dt.datetime, str] | None = None
+        until: tuple[dt.datetime, str] | None = None
+        try:
+            start = _parse_datestamp(query.start, until=False) if query.start is not None else None
+        except _Failure as failure:
+            problems += failure.errors
+        try:
+            until = _parse_datestamp(query.until, until=True) if query.until is not None else None
+        except _Failure as failure:
+            problems += failure.errors
+        if start is not None and until is not None:
+            if start[1] != until[1]:
+                problems.append(("badArgument", "from and until must have the same granularity."))
+            elif start[0] > until[0]:
+                problems.append(("badArgument", "from is later than until."))
+        if problems:
+            raise _Failure(*problems)
+        return (start[0] if start else None), (until[0] if until else None)
+
+    def _select(self, query: _Query) -> list[Item]:
+        start, until = self._bounds(query)
+        if query.prefix not in self._prefixes:
+            raise _Failure(self._cannot(query.prefix))
+        if query.set is not None and not self.repo.sets:
+            raise _Failure(("noSetHierarchy", "The repository has no documents, hence no sets."))
+        stamp = self.repo.datestamp
+        if (start is not None and stamp < start) or (until is not None and stamp > until):
+            selected: list[Item] = []
+        else:
+            selected = [item for item in self.repo.items if query.set is None
+                        or any(s == query.set or s.startswith(query.set + ":") for s in item.sets)]
+        if not selected:
+            raise _Failure(("noRecordsMatch", "No record matches the arguments."))
+        return selected
+
+
+# ------------------------------------------------------------------ HTTP
+
+
+class OAIServer(ThreadingHTTPServer):
+    """An HTTP server answering OAI-PMH requests at ``/oai`` from a :class:`Provider`."""
+
+    daemon_threads = True
+    provider: Provider
+    url: str
+    verbose: bool = False
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: OAIServer
+    server_version = "tei-ingest-oai"
+
+    def do_GET(self) -> None:
+        """Answer an OAI-PMH request given in the query string (§3.1.1.1)."""
+        parts = urlsplit(self.path)
+        if parts.path != OAI_PATH:
+            self._plain(HTTPStatus.NOT_FOUND, f"Not found: the OAI-PMH base URL is {self.server.url}\n")
+            return
+        self._answer(parts.query)
+
+    def do_POST(self) -> None:
+        """Answer an OAI-PMH request given as a form in the body (§3.1.1.2)."""
+        if urlsplit(self.path).path != OAI_PATH:
+            self._plain(HTTPStatus.NOT_FOUND, f"Not found: the OAI-PMH base URL is {self.server.url}\n")
+            return
+        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if kind != "application/x-www-form-urlencoded":
+            self._plain(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "POST requests are application/x-www-form-urlencoded\n")
+            return
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self._plain(HTTPStatus.LENGTH_REQUIRED, "Content-Length is required\n")
+            return
+        if length < 0 or length > _MAX_BODY:
+            self._plain(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "The request is too large\n")
+            return
+        self._answer(self.rfile.read(length).decode("utf-8", errors="replace"))
+
+    def _answer(self, query: str) -> None:
+        # The length of a request is bounded by http.server (request line) and _MAX_BODY.
+        body = self.server.provider.respond(parse_qsl(query, keep_blank_values=True))
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _plain(self, status: HTTPStatus, text: str) -> None:
+        data = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Log a request to stderr when the server is verbose."""
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+def make_server(ctx: ExportContext, host: str = "127.0.0.1", port: int = 0, page_size: int = 100) -> OAIServer:
+    """Return an OAI-PMH data provider bound to host:port (0: any free port), not yet serving."""
+    repo = repository(ctx)
+    try:
+        server = OAIServer((host, port), _Handler)
+    except OSError as exc:
+        raise ConfigError(Issue("serve.bind", f"{host}:{port}", f"cannot listen there ({exc.strerror or exc})")) \
+            from None
+    bound_host, bound_port = server.server_address[:2]
+    name = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
+    shown = f"[{name}]" if ":" in name else name
+    server.url = f"http://{shown}:{bound_port}{OAI_PATH}"
+    # baseURL (§4.2) is the public one when the archive has set it, else the address served.
+    server.provider = Provider(repo, ctx.config.oai_base_url or server.url, page_size)
+    return server
+
+
+def serve(ctx: ExportContext, host: str = "127.0.0.1", port: int = 8000, *, page_size: int = 100,
+          ready: Callable[[OAIServer], None] | None = None) -> None:
+    """Run the OAI-PMH data provider until interrupted (Ctrl-C) or shut down by ``ready``'s caller."""
+    server = make_server(ctx, host, port, page_size)
+    server.verbose = True
+    print(f"OAI-PMH data provider at {server.url} (Ctrl-C to stop)", flush=True)
+    if ready is not None:
+        ready(server)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        print("OAI-PMH data provider stopped", file=sys.stderr)
+    finally:
+        server.server_close()
