@@ -146,14 +146,17 @@ def _verify(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"corpus": args.corpus.as_posix(), "checked": fixity.checked, "ok": fixity.ok,
                           "changed": [{"path": n, "reason": r} for n, r in fixity.changed],
-                          "missing": list(fixity.missing), "unexpected": list(fixity.unexpected)},
+                          "missing": list(fixity.missing), "unexpected": list(fixity.unexpected),
+                          "pending": [{"path": n, "state": st} for n, st in fixity.pending]},
                          indent=2, sort_keys=True))
     else:
         for issue in issues:
             print(issue)
         unchanged = fixity.checked - len(fixity.changed) - len(fixity.missing)
         print(f"{fixity.checked} files listed: {unchanged} unchanged, {len(fixity.changed)} changed, "
-              f"{len(fixity.missing)} missing; {len(fixity.unexpected)} unexpected", file=sys.stderr)
+              f"{len(fixity.missing)} missing; {len(fixity.unexpected)} unexpected"
+              + (f"; {len(fixity.pending)} pending from an interrupted run" if fixity.pending else ""),
+              file=sys.stderr)
     return 0 if fixity.ok else 1
 
 

@@ -34,11 +34,12 @@ class Fixity:
     changed: tuple[tuple[str, str], ...] = ()  # (file, what differs)
     missing: tuple[str, ...] = ()
     unexpected: tuple[str, ...] = ()
+    pending: tuple[tuple[str, str], ...] = ()  # (file, its state) of an interrupted run's journal
 
     @property
     def ok(self) -> bool:
-        """Return True when every listed file is there, unchanged, and nothing else is."""
-        return not (self.changed or self.missing or self.unexpected)
+        """Return True when every listed file is there, unchanged, nothing else is, and no run was interrupted."""
+        return not (self.changed or self.missing or self.unexpected or self.pending)
 
     def issues(self, folder: str) -> list[Issue]:
         """Return one issue per problem, naming the file."""
@@ -47,6 +48,9 @@ class Fixity:
                 for name in self.missing]
         out += [Issue("fixity.unexpected", f"{folder}/{name}", "is there but not listed in the manifest")
                 for name in self.unexpected]
+        out += [Issue("fixity.pending", f"{folder}/{name}", f"was being written by a run that was interrupted "
+                      f"({state}); run `tei-ingest ingest` again to complete the corpus")
+                for name, state in self.pending]
         return out
 
 
@@ -80,33 +84,72 @@ def _listed_name(entry: dict[str, Any]) -> str:
 
 
 def check_fixity(folder: Path, manifest: dict[str, Any]) -> Fixity:
-    """Compare the folder with its manifest: sizes and every digest of every listed file."""
+    """Compare the folder with its manifest: sizes and every digest of every listed file.
+
+    The files an interrupted run left under ``pending`` are checked against both states
+    the journal gives for them (written, or as before); in neither, they are changed.
+    """
     listed: dict[str, dict[str, Any]] = {}
     for entry in manifest["documents"]:
         listed[_listed_name(entry)] = entry["tei"]
+    journal: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
+    for item in manifest.get("pending", []):
+        new, old = item["document"], item["previous"]
+        name = _listed_name(new or old)
+        journal[name] = (new["tei"] if new else None, old["tei"] if old else None)
     changed: list[tuple[str, str]] = []
     missing: list[str] = []
+    pending: list[tuple[str, str]] = []
     for name in sorted(listed):
-        want = listed[name]
-        try:
-            data = (folder / name).read_bytes()
-        except FileNotFoundError:
+        data = _read(folder / name)
+        if data is None:
             missing.append(name)
-            continue
-        except OSError as exc:
-            changed.append((name, f"cannot be read: {exc.strerror}"))
-            continue
-        if len(data) != want["bytes"]:
-            changed.append((name, f"is {len(data)} bytes, the manifest says {want['bytes']}"))
-            continue
-        for algorithm in DIGESTS:
-            if algorithm in want and hashlib.new(algorithm, data).hexdigest() != want[algorithm]:
-                changed.append((name, f"its {algorithm} differs from the manifest's"))
-                break
+        elif isinstance(data, str):
+            changed.append((name, data))
+        else:
+            why = _differs(data, listed[name])
+            if why:
+                changed.append((name, why))
+    for name in sorted(journal):
+        new_state, old_state = journal[name]
+        data = _read(folder / name)
+        if isinstance(data, str):
+            changed.append((name, data))
+        elif data is None:
+            if new_state is not None and old_state is not None:
+                changed.append((name, "is not there, though the interrupted run's journal says it was being replaced"))
+            else:
+                pending.append((name, "not written yet" if new_state else "removed"))
+        elif new_state is not None and not _differs(data, new_state):
+            pending.append((name, "written"))
+        elif old_state is not None and not _differs(data, old_state):
+            pending.append((name, "not replaced yet" if new_state else "not removed yet"))
+        else:
+            changed.append((name, "matches neither state the interrupted run's journal gives for it"))
     unexpected = sorted(
-        rel for rel in _files(folder) if rel != MANIFEST_NAME and rel not in listed
+        rel for rel in _files(folder) if rel != MANIFEST_NAME and rel not in listed and rel not in journal
     )
-    return Fixity(len(listed), tuple(changed), tuple(missing), tuple(unexpected))
+    return Fixity(len(listed), tuple(sorted(changed)), tuple(missing), tuple(unexpected), tuple(pending))
+
+
+def _read(path: Path) -> bytes | str | None:
+    """Return a file's bytes, None when it is not there, or why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror}"
+
+
+def _differs(data: bytes, want: dict[str, Any]) -> str:
+    """Return how the bytes differ from a manifest's description of a file (empty: they do not)."""
+    if len(data) != want["bytes"]:
+        return f"is {len(data)} bytes, the manifest says {want['bytes']}"
+    for algorithm in DIGESTS:
+        if algorithm in want and hashlib.new(algorithm, data).hexdigest() != want[algorithm]:
+            return f"its {algorithm} differs from the manifest's"
+    return ""
 
 
 def _files(folder: Path) -> Iterator[str]:
@@ -176,7 +219,7 @@ def open_corpus(folder: Path) -> Corpus:
     """Read a corpus folder and check its fixity; raise :class:`CorpusError` when it does not match."""
     manifest = read_manifest(folder)
     fixity = check_fixity(folder, manifest)
-    if fixity.changed or fixity.missing:
+    if fixity.changed or fixity.missing or fixity.pending:
         issues = fixity.issues(folder.as_posix())
         raise CorpusError(*issues, Issue("fixity.failed", folder.as_posix(),
                                          "does not match its manifest; run `tei-ingest ingest` again, "

@@ -2,8 +2,9 @@
 
 The manifest is written last, atomically, with sorted keys and a trailing newline, so
 that two runs on the same sources give the same bytes. While a run writes, the pipeline
-also writes checkpoints of it (``pipeline._Checkpoints``), so that an interrupted run never
-leaves a manifest that lists a file which is not there as listed. It is checked by
+also writes checkpoints of it (``pipeline._Checkpoints``) with a journal of the files being
+written (``pending``), so that an interrupted run leaves a manifest that describes exactly
+what is there. It is checked by
 ``schemas/manifest.schema.json`` (JSON Schema 2020-12).
 """
 
@@ -104,8 +105,13 @@ def build_manifest(result: RunResult, config: CorpusConfig, build: BuildInfo, ou
 
 
 def assemble(documents: list[dict[str, Any]], rejected: list[dict[str, Any]], config: CorpusConfig,
-             build: BuildInfo, schemas: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """Return a manifest from document and rejection entries (sorted by the caller)."""
+             build: BuildInfo, schemas: dict[str, dict[str, str]],
+             pending: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Return a manifest from document and rejection entries (sorted by the caller).
+
+    ``pending`` is only for the checkpoints of a run that is still writing: the files being
+    replaced or removed, each with the entry of its new state and of its old one.
+    """
     languages: Counter[str] = Counter(d["language"] for d in documents)
     types: Counter[str] = Counter(d["type"] for d in documents)
     corpus: dict[str, Any] = {
@@ -121,7 +127,7 @@ def assemble(documents: list[dict[str, Any]], rejected: list[dict[str, Any]], co
         "digest_algorithms": list(DIGESTS),
         "schemas": schemas,
     }
-    return {
+    manifest: dict[str, Any] = {
         "manifest_version": MANIFEST_VERSION,
         "corpus": corpus,
         "totals": {
@@ -136,6 +142,9 @@ def assemble(documents: list[dict[str, Any]], rejected: list[dict[str, Any]], co
         "documents": documents,
         "rejected": rejected,
     }
+    if pending:
+        manifest["pending"] = pending
+    return manifest
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:

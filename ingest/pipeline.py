@@ -335,49 +335,70 @@ class _Records:
 class _Checkpoints:
     """Keeps ``manifest.json`` true to the folder while a run replaces the files in it.
 
-    The manifest never lists a file that is not there with the listed digest: before a
-    listed file is replaced, a checkpoint without it is written; once new files are in
-    place, a checkpoint lists them. A run killed at any point leaves complete files (each
-    written atomically), a manifest whose every entry is exact, and at most the files of
-    one batch not yet listed; the next run lists them.
+    A folder of many files cannot change in one atomic step, so the manifest keeps a
+    journal: before a batch of files is written (or a file removed), a checkpoint lists
+    each of them under ``pending`` with the entry of its new state and of its old one
+    (none: not there); once they are in place, a checkpoint moves them to ``documents``.
+    Each file is written atomically, so a run killed at any point leaves a manifest that
+    describes exactly what is there: every listed file with its digest, and every pending
+    file in one of the two states given for it. The next run reads the journal back.
     """
 
     def __init__(self, out_dir: Path, config: CorpusConfig, build: BuildInfo, schemas: dict[str, dict[str, str]]):
         import json
 
+        self.out_dir = out_dir
         self.path = out_dir / MANIFEST_NAME
         self.config, self.build, self.schemas = config, build, schemas
         self.entries: dict[str, dict[str, object]] = {}
         self.rejected: list[dict[str, object]] = []
+        self.pending: list[dict[str, object]] = []
         try:
             old = json.loads(self.path.read_text(encoding="utf-8"))
-            documents = old.get("documents", []) if isinstance(old, dict) else []
         except (OSError, ValueError):
-            documents = []
-        for entry in documents:
-            try:
-                name = entry["tei"]["path"]
-                if "/" in name or name.startswith("."):
-                    continue
-                data = (out_dir / name).read_bytes()
-            except (OSError, KeyError, TypeError):
-                continue
-            if hashlib.sha256(data).hexdigest() == entry["tei"].get("sha256"):
+            old = {}
+        if not isinstance(old, dict):
+            old = {}
+        documents = old.get("documents", [])
+        # an interrupted run's journal: each pending file is in its new state, its old one, or absent
+        for item in old.get("pending", []) if isinstance(old.get("pending"), list) else []:
+            if isinstance(item, dict):
+                documents = [*documents, *(e for e in (item.get("document"), item.get("previous")) if e)]
+        for entry in documents if isinstance(documents, list) else []:
+            name = self._exact(entry)
+            if name is not None:
                 self.entries[name] = entry
 
-    def unlist(self, names: list[str], digests: list[str]) -> None:
-        """Write a checkpoint without the listed files about to change."""
-        changed = [n for n, d in zip(names, digests, strict=True)
-                   if n in self.entries and self.entries[n]["tei"]["sha256"] != d]  # type: ignore[index]
-        for n in changed:
-            del self.entries[n]
-        if changed:
+    def _exact(self, entry: object) -> str | None:
+        """Return the file name of an entry when the file is there with the entry's digest."""
+        try:
+            name = entry["tei"]["path"]  # type: ignore[index]
+            if not isinstance(name, str) or "/" in name or name.startswith("."):
+                return None
+            data = (self.out_dir / name).read_bytes()
+        except (OSError, KeyError, TypeError):
+            return None
+        return name if hashlib.sha256(data).hexdigest() == entry["tei"].get("sha256") else None  # type: ignore[index]
+
+    def begin(self, entries: list[dict[str, object]], removed: Iterable[str] = ()) -> None:
+        """Write a checkpoint that lists the files about to be written or removed as pending."""
+        for e in entries:
+            name = e["tei"]["path"]  # type: ignore[index]
+            old = self.entries.get(name)
+            if old is not None and old["tei"]["sha256"] == e["tei"]["sha256"]:  # type: ignore[index]
+                continue  # the file is already there with these bytes: it is not rewritten
+            self.pending.append({"document": e, "previous": self.entries.pop(name, None)})
+        for name in removed:
+            if name in self.entries:
+                self.pending.append({"document": None, "previous": self.entries.pop(name)})
+        if self.pending:
             self.write()
 
-    def list(self, entries: list[dict[str, object]], rejected: list[dict[str, object]]) -> None:
-        """Write a checkpoint with newly written files and newly rejected sources."""
+    def finish(self, entries: list[dict[str, object]], rejected: list[dict[str, object]]) -> None:
+        """Write a checkpoint with the files now in place and the sources newly rejected."""
         for e in entries:
             self.entries[e["tei"]["path"]] = e  # type: ignore[index]
+        self.pending.clear()
         self.rejected.extend(rejected)
         self.write()
 
@@ -386,12 +407,18 @@ class _Checkpoints:
 
         documents = [self.entries[n] for n in sorted(self.entries)]
         rejected = sorted(self.rejected, key=lambda r: str(r["source"]["path"]))  # type: ignore[index]
-        data = manifest_bytes(assemble(documents, rejected, self.config, self.build, self.schemas))
+        pending = sorted(self.pending, key=_pending_name)
+        data = manifest_bytes(assemble(documents, rejected, self.config, self.build, self.schemas, pending))
         try:
             write_atomic(self.path, data)
         except OSError as exc:
             raise OutputError(Issue("output.write", _display(self.path),
                 f"cannot be written ({exc.strerror or exc})")) from None
+
+
+def _pending_name(item: dict[str, object]) -> str:
+    entry = item["document"] or item["previous"]
+    return str(entry["tei"]["path"])  # type: ignore[index]
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
@@ -418,8 +445,8 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
 
     def commit() -> None:
         nonlocal rejected_before
-        digests = [hashlib.sha256(a.data).hexdigest() for a in batch]
-        checkpoints.unlist([a.tei_name for a in batch], digests)
+        entries = [document_entry(a) for a in batch]
+        checkpoints.begin(entries)
         for a in batch:
             try:
                 write_atomic(out_dir / a.tei_name, a.data)
@@ -430,8 +457,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
             result.accepted.append(a)
             if progress:
                 progress(a.tei_name)
-        checkpoints.list([document_entry(a) for a in batch],
-                         [rejected_entry(r) for r in result.rejected[rejected_before:]])
+        checkpoints.finish(entries, [rejected_entry(r) for r in result.rejected[rejected_before:]])
         rejected_before = len(result.rejected)
         batch.clear()
 
@@ -472,13 +498,14 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
     commit()
     # outputs of sources that are gone: removed, if they are still exactly what was written
     current = {output_name(r.path.stem) for r in refs}
-    for name, entry in sorted(previous.items()):
-        if name not in current:
-            with contextlib.suppress(OSError):
-                path = out_dir / name
-                if hashlib.sha256(path.read_bytes()).hexdigest() == entry["tei"]["sha256"]:  # type: ignore[index]
-                    path.unlink()
-                    result.removed.append(name)
+    gone = [name for name in sorted(previous) if name not in current]
+    checkpoints.begin([], gone)
+    for name in gone:
+        with contextlib.suppress(OSError):
+            path = out_dir / name
+            if hashlib.sha256(path.read_bytes()).hexdigest() == previous[name]["tei"]["sha256"]:  # type: ignore[index]
+                path.unlink()
+                result.removed.append(name)
     manifest = build_manifest(result, config, build, out_dir)
     try:
         write_atomic(out_dir / MANIFEST_NAME, manifest_bytes(manifest))

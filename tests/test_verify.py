@@ -88,7 +88,7 @@ def test_verify_json(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "--format", "json", str(corpus)]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report == {"corpus": str(corpus), "checked": 8, "ok": False, "changed": [],
-                      "missing": ["lettre_sans_date.xml"], "unexpected": []}
+                      "missing": ["lettre_sans_date.xml"], "unexpected": [], "pending": []}
 
 
 @pytest.mark.parametrize(("damage", "code"), [
@@ -128,3 +128,45 @@ def test_export_refuses_a_corpus_that_changed(corpus: Path, export_corpus: Expor
     err = capsys.readouterr().err
     assert "[fixity.changed]" in err and "[fixity.failed]" in err
     assert not out.exists()
+
+
+def test_verify_reads_the_journal_of_an_interrupted_run(corpus: Path, export_corpus: ExportCorpus,
+                                                        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A manifest left by a killed run lists the files it was writing with both their states."""
+    manifest = _manifest(corpus)
+    entries = {d["tei"]["path"]: d for d in manifest["documents"]}
+    written, unwritten, replaced, removed, wrong = (
+        "lettre_dupont_1921.xml", "lettre_sans_date.xml", "letter_hartley_1899.xml",
+        "000_22c6ae8344106c7e.xml", "001_9d627c4d15549885.xml")
+    older = {**entries[replaced], "tei": {**entries[replaced]["tei"], "bytes": 6,
+                                          "sha256": hashlib.sha256(b"<TEI/>").hexdigest(),
+                                          "sha512": hashlib.sha512(b"<TEI/>").hexdigest()}}
+    manifest["pending"] = [
+        {"document": entries[written], "previous": None},  # written, not yet listed
+        {"document": entries[unwritten], "previous": None},  # not written yet
+        {"document": entries[replaced], "previous": older},  # still the old bytes
+        {"document": None, "previous": entries[removed]},  # removed
+        {"document": None, "previous": older | {"tei": {**older["tei"], "path": wrong}}},  # neither state
+    ]
+    manifest["documents"] = [d for d in manifest["documents"]
+                             if d["tei"]["path"] not in (written, unwritten, replaced, removed, wrong)]
+    (corpus / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (corpus / unwritten).unlink()
+    (corpus / replaced).write_bytes(b"<TEI/>")
+    (corpus / removed).unlink()
+    assert main(["verify", "--format", "json", str(corpus)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["pending"] == [
+        {"path": removed, "state": "removed"},
+        {"path": replaced, "state": "not replaced yet"},
+        {"path": written, "state": "written"},
+        {"path": unwritten, "state": "not written yet"},
+    ]
+    assert report["changed"] == [
+        {"path": wrong, "reason": "matches neither state the interrupted run's journal gives for it"}]
+    assert report["missing"] == [] and report["unexpected"] == []
+    # An export never starts from the corpus of an interrupted run.
+    assert main(["export", "cmif", "--corpus", str(corpus), "--config", str(export_corpus.config_path),
+                 "-o", str(tmp_path / "out")]) == 3
+    err = capsys.readouterr().err
+    assert f"{corpus}/{written}: [fixity.pending] was being written by a run that was interrupted (written)" in err
