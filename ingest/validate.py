@@ -266,6 +266,11 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes] | File
         msg = exc.msg
         if "Excessive depth" in msg or ("depth" in msg.lower() and "huge" in msg.lower()):
             msg = "elements are nested too deeply (over 256 levels); refused to bound memory"
+        elif "Buffer size limit exceeded" in msg or "Resource limit exceeded" in msg or "too long" in msg.lower():
+            # libxml2 caps a single name, attribute value or text node at 10 MB unless told to parse
+            # "huge" documents, which is never done here: memory stays bounded on hostile files.
+            msg = ("a single attribute value or text node is over 10 MB (the parser's limit); refused to bound "
+                   "memory")
         return fail(line, col, msg, "well-formed")
 
 

@@ -62,3 +62,40 @@ def test_github_annotations(files: dict[str, Path], capsys: pytest.CaptureFixtur
 
 def test_missing_schema_file_exit_3(files: dict[str, Path]) -> None:
     assert main(["validate", str(files["good"]), "--schema", "/nonexistent.rng"]) == 3
+
+
+def _validate_in_child(*args: str) -> tuple[int, str, int]:
+    """Run `tei-ingest validate` in a child process; return its exit code, stdout and peak memory (KiB)."""
+    import os
+    import subprocess
+    import sys
+
+    with subprocess.Popen([sys.executable, "-m", "ingest", "validate", "--schema", "project", *args],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT) as proc:
+        assert proc.stdout is not None
+        out = proc.stdout.read().decode("utf-8")
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak memory, not the test's
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, out, usage.ru_maxrss
+
+
+def test_huge_attribute_values_are_refused_in_bounded_memory(tmp_path: Path) -> None:
+    """A 1 GiB attribute value is refused by size, a 12 MB one by the parser; neither is held in memory."""
+    tei = b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><teiHeader n="'
+    gib = tmp_path / "gib.xml"  # sparse: 1 GiB on paper, a few blocks on disk
+    with open(gib, "wb") as fh:
+        fh.write(tei)
+        fh.seek(1 << 30)
+        fh.write(b'"/></TEI>\n')
+    twelve = tmp_path / "twelve.xml"
+    twelve.write_bytes(tei + b"a" * 12_000_000 + b'"/></TEI>\n')
+    code, out, rss_kib = _validate_in_child(str(gib), str(twelve))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{gib}:0:0: error: is 1,073,741,834 bytes, over the limit of 268,435,456; "
+                               "raise --max-bytes to check it [size]")
+    assert lines[1].startswith(f"{twelve}:1:")
+    assert lines[1].endswith("a single attribute value or text node is over 10 MB (the parser's limit); "
+                             "refused to bound memory [well-formed]")
+    # The 12 MB file is read whole (its bytes, once); nothing near the 1 GiB value is ever allocated.
+    assert rss_kib < 300 * 1024, f"peak memory {rss_kib} KiB"
