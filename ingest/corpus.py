@@ -205,14 +205,16 @@ class Corpus:
 
 def parse_tei(data: bytes, shown: str) -> etree._ElementTree:
     """Parse a TEI file of the corpus with the hardened parser; refuse entity declarations."""
-    from .validate import safe_parser
+    from .validate import parser_message, safe_parser
 
     if b"<!ENTITY" in data:
-        raise CorpusError(Issue("xml.entities", shown, "declares entities; refused"))
+        raise CorpusError(Issue("xml.entities", shown, "declares entities in a DTD; entity declarations are refused "
+                                "(they can expand without bound or read other files)"))
     try:
         return etree.ElementTree(etree.fromstring(data, safe_parser()))
     except etree.XMLSyntaxError as exc:
-        raise CorpusError(Issue("xml.malformed", shown, str(exc))) from None
+        line = exc.position[0] if exc.position else None
+        raise CorpusError(Issue("xml.malformed", shown, parser_message(exc.msg), line)) from None
 
 
 def open_corpus(folder: Path) -> Corpus:

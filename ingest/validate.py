@@ -52,6 +52,17 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
+def parser_message(msg: str) -> str:
+    """Return libxml2's message, in plain words where it refused a document to bound memory."""
+    if "Excessive depth" in msg or ("depth" in msg.lower() and "huge" in msg.lower()):
+        return "elements are nested too deeply (over 256 levels); refused to bound memory"
+    if "Buffer size limit exceeded" in msg or "Resource limit exceeded" in msg or "too long" in msg.lower():
+        # libxml2 caps a single name, attribute value or text node at 10 MB unless told to parse
+        # "huge" documents, which is never done here: memory stays bounded on hostile files.
+        return "a single attribute value or text node is over 10 MB (the parser's limit); refused to bound memory"
+    return msg
+
+
 class Verdict(NamedTuple):
     """The result of checking one document against one schema."""
 
@@ -263,15 +274,7 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes] | File
         return doc, data
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (0, 0)
-        msg = exc.msg
-        if "Excessive depth" in msg or ("depth" in msg.lower() and "huge" in msg.lower()):
-            msg = "elements are nested too deeply (over 256 levels); refused to bound memory"
-        elif "Buffer size limit exceeded" in msg or "Resource limit exceeded" in msg or "too long" in msg.lower():
-            # libxml2 caps a single name, attribute value or text node at 10 MB unless told to parse
-            # "huge" documents, which is never done here: memory stays bounded on hostile files.
-            msg = ("a single attribute value or text node is over 10 MB (the parser's limit); refused to bound "
-                   "memory")
-        return fail(line, col, msg, "well-formed")
+        return fail(line, col, parser_message(exc.msg), "well-formed")
 
 
 _XI = "{http://www.w3.org/2001/XInclude}"

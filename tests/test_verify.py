@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -170,3 +171,38 @@ def test_verify_reads_the_journal_of_an_interrupted_run(corpus: Path, export_cor
                  "-o", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
     assert f"{corpus}/{written}: [fixity.pending] was being written by a run that was interrupted (written)" in err
+
+
+def _replace_listed(folder: Path, name: str, data: bytes) -> None:
+    """Put other bytes in a listed file and make the manifest agree, as a forger would."""
+    (folder / name).write_bytes(data)
+    manifest = _manifest(folder)
+    for d in manifest["documents"]:
+        if d["tei"]["path"] == name:
+            d["tei"].update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                            sha512=hashlib.sha512(data).hexdigest())
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("payload", "code", "words"), [
+    (b'<?xml version="1.0"?>\n<!DOCTYPE TEI [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+     b'<TEI xmlns="http://www.tei-c.org/ns/1.0">&b;</TEI>\n', "xml.entities", "declares entities"),
+    (b'<!DOCTYPE TEI [<!ENTITY p SYSTEM "file:///etc/passwd">]>\n<TEI xmlns="http://www.tei-c.org/ns/1.0">&p;</TEI>\n',
+     "xml.entities", "declares entities"),
+    (b'<TEI xmlns="http://www.tei-c.org/ns/1.0">' + b"<hi>" * 100_000 + b"</hi>" * 100_000 + b"</TEI>",
+     "xml.malformed", "nested too deeply"),
+])
+def test_a_forged_tei_file_in_the_corpus_is_refused(corpus: Path, export_corpus: ExportCorpus, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str], payload: bytes,
+                                                    code: str, words: str) -> None:
+    """Re-reading tei/ is as guarded as validate: no entity is expanded, no file read, depth bounded."""
+    _replace_listed(corpus, "lettre_dupont_1921.xml", payload)
+    assert main(["verify", str(corpus)]) == 0  # its fixity is what the (forged) manifest says
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert main(["export", "dc", "--corpus", str(corpus), "--config", str(export_corpus.config_path),
+                 "-o", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert re.search(rf"lettre_dupont_1921\.xml(:\d+)?: \[{re.escape(code)}\]", err) and words in err
+    assert "root:" not in err  # nothing of /etc/passwd
+    assert not out.exists()
