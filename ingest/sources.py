@@ -157,12 +157,28 @@ MAX_SOURCE_BYTES = 8 * 1024 * 1024
 MAX_LINE_CHARS = 200_000
 
 
+def _refuse_unbroken(path: Path, shown: str) -> None:
+    """Refuse a file too large to read whose start has no line break: one long line, not many documents.
+
+    Only the start is read (at most four bytes a character of the longest line allowed), so
+    the diagnosis costs no more memory than a source within the limits.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4 * MAX_LINE_CHARS + 4)
+    if b"\n" not in head and b"\r" not in head:
+        raise SourceError(Issue(
+            "source.long-line", shown,
+            f"has no line break in its first {len(head):,} bytes (the limit for a line is {MAX_LINE_CHARS:,} "
+            "characters): the text lost its line breaks; re-export it with its lines"))
+
+
 def read_source(path: Path, display: str | None = None, *, max_bytes: int = MAX_SOURCE_BYTES) -> SourceDocument:
     """Read one source file from disk and return it decoded, with its fixity."""
     shown = display or path.as_posix()
     try:
         size = path.stat().st_size
         if size > max_bytes:
+            _refuse_unbroken(path, shown)
             raise SourceError(Issue(
                 "source.too-large", shown,
                 f"is {size:,} bytes, over the limit of {max_bytes:,}: split it into its documents "

@@ -41,8 +41,11 @@ CASES: dict[str, tuple[bytes, str | None]] = {
     "no-language.txt": (b"xq zv 42 ++ 17\n", None),
     "name with spaces, accents é and 'quotes'.txt": (GOOD_LETTER.encode(), None),
     "-starts-with-dash.txt": (GOOD_LETTER.encode(), None),
-    "huge.txt": (("Lyon, le 3 mars 1921.\n\n" + "mot " * 120 + "\n\n").encode() * 20_000, "source.too-large"),
-    "one-long-line.txt": (("mot " * 60_000).encode() + b"\n", "source.long-line"),
+    # 50 MB of paragraphs: several documents run together, or a damaged export
+    "huge.txt": (("Lyon, le 3 mars 1921.\n\n" + "mot " * 120 + "\n\n").encode() * 100_000, "source.too-large"),
+    # a single 10 MB line, over the size limit too: the diagnosis is the lost line breaks
+    "one-long-line.txt": (("mot " * 2_500_000).encode() + b"\n", "source.long-line"),
+    "long-line.txt": (("mot " * 60_000).encode() + b"\n", "source.long-line"),  # within the size limit
 }
 
 
