@@ -42,6 +42,12 @@ def read(*parts: str) -> bytes | None:
         return None
 
 
+def exists(*parts: str) -> bool:
+    """Return True when an entry is cached."""
+    root = cache_dir()
+    return root is not None and root.joinpath(*parts).is_file()
+
+
 def write(data: bytes, *parts: str) -> None:
     """Store an entry atomically; failures (read-only home, full disk) are ignored."""
     root = cache_dir()

@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("-q", "--quiet", action="store_true", help="do not print the summary table")
     ingest.add_argument("--max-bytes", type=int, default=None, metavar="N",
                         help="refuse sources larger than N bytes (default 8 MiB)")
+    ingest.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                        help="encode and validate with N processes (default 1); the output is the same")
     val = sub.add_parser("validate", help="check TEI files: well-formedness, RELAX NG and Schematron")
     val.add_argument("paths", nargs="+", type=Path, metavar="PATHS", help="TEI files or folders of *.xml files")
     val.add_argument("--schema", default="project", metavar="project|tei_all|declared|FILE.rng",
@@ -190,12 +192,16 @@ def _eval(args: argparse.Namespace) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     from .pipeline import format_table, run, summary_rows
 
+    if args.jobs < 1:
+        print("tei-ingest: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     result = run(
         args.sources,
         args.output,
         config_path=args.config,
         tei_all=args.tei_all,
         require_tei_all=args.require_tei_all,
+        jobs=args.jobs,
         **({"max_bytes": args.max_bytes} if args.max_bytes else {}),
     )
     for r in result.rejected:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import os
 import pickle
 import sys
 import traceback
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
@@ -37,7 +38,6 @@ from .errors import (
     Issue,
     OutputError,
     SchemaError,
-    SourceError,
 )
 from .extract.metadata import extract
 from .extract.structure import parse_structure
@@ -242,11 +242,14 @@ def run(
     err: TextIO = sys.stderr,
     progress: Callable[[str], None] | None = None,
     max_bytes: int = MAX_SOURCE_BYTES,
+    jobs: int = 1,
 ) -> RunResult:
     """Ingest sources into out_dir; raise IngestError when the run cannot start.
 
     The output folder is locked for the run: a second run on the same folder at the same
-    time is refused (exit 3) instead of interleaving its files with this one's.
+    time is refused (exit 3) instead of interleaving its files with this one's. With
+    ``jobs`` above 1 the documents are encoded and validated in that many worker
+    processes; they are written by this one, in source order, so the output is the same.
     """
     env = os.environ if env is None else env
     config, _ = load_config(config_path)
@@ -256,7 +259,8 @@ def run(
     _check_output_dir(out_dir)
     lock = _lock(out_dir)
     try:
-        return _run_locked(refs, result_rejected, out_dir, config, build, validators, progress, max_bytes)
+        task = _Task(config, build, tei_all, require_tei_all, out_dir, max_bytes)
+        return _run_locked(refs, result_rejected, out_dir, task, validators, progress, jobs)
     finally:
         os.close(lock)
 
@@ -289,6 +293,87 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """The per-document work of a run, as a value a worker process can be given.
+
+    A worker builds its own validators once (``_worker_validators``) from these settings;
+    every document then passes through the same error boundary as in a one-process run.
+    """
+
+    config: CorpusConfig
+    build: BuildInfo
+    tei_all: Path | None
+    require_tei_all: bool
+    out_dir: Path
+    max_bytes: int
+
+    def run_one(self, ref: SourceRef, validators: Validators) -> Accepted | Rejected:
+        """Encode one source, or say why it could not be: one document never stops the corpus."""
+        try:
+            return encode_source(ref, self.config, self.build, validators, self.out_dir, self.max_bytes)
+        except IngestError as exc:
+            return Rejected(ref.display, exc.issues)
+        except RecursionError:
+            return Rejected(ref.display, (Issue("internal", ref.display, "the text is nested too deeply to encode"),))
+        except Exception as exc:  # noqa: BLE001 - one document never stops the corpus
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            return Rejected(ref.display, (Issue("internal", ref.display,
+                f"internal error {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno}); "
+                "please report it with the source file"),))
+
+    def run_chunk(self, refs: list[SourceRef]) -> list[Accepted | Rejected]:
+        """Encode a chunk of sources in a worker process."""
+        return [self.run_one(ref, _worker_validators(self)) for ref in refs]
+
+
+_WORKER: dict[str, Validators] = {}
+
+
+def _worker_validators(task: _Task) -> Validators:
+    """Return this worker process's validators, built on first use."""
+    key = repr((task.config, task.tei_all, task.require_tei_all))
+    if key not in _WORKER:
+        _WORKER.clear()
+        _WORKER[key] = Validators(task.config, task.tei_all, task.require_tei_all)
+    return _WORKER[key]
+
+
+#: Sources given to a worker at once: large enough to amortise the hand-over, small enough
+#: that the results come back steadily.
+CHUNK = 8
+
+
+def iter_outcomes(task: _Task, refs: list[SourceRef], jobs: int,
+                  validators: Validators) -> Iterator[Accepted | Rejected]:
+    """Yield the outcome of every source, in order, from this process or from ``jobs`` workers.
+
+    At most a few chunks per worker are in flight, so memory does not grow with the corpus.
+    """
+    if jobs <= 1 or len(refs) <= CHUNK:
+        for ref in refs:
+            yield task.run_one(ref, validators)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    chunks = [refs[i:i + CHUNK] for i in range(0, len(refs), CHUNK)]
+    # "spawn": a fresh interpreter per worker, safe whatever threads this process runs.
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        window: deque[Future[list[Accepted | Rejected]]] = deque()
+        pending = iter(chunks)
+        for chunk in itertools.islice(pending, 4 * jobs):
+            window.append(pool.submit(task.run_chunk, chunk))
+        while window:
+            done = window.popleft().result()
+            nxt = next(pending, None)
+            if nxt is not None:
+                window.append(pool.submit(task.run_chunk, nxt))
+            yield from done
+
+
+
 class _Records:
     """Documents encoded by earlier runs, reused when nothing that shapes them has changed.
 
@@ -314,6 +399,9 @@ class _Records:
         except OSError:
             return None
         return hashlib.sha256(f"{self.run_key}\n{ref.display}\n{digest}".encode()).hexdigest()
+
+    def has(self, key: str | None) -> bool:
+        return key is not None and disk.exists("records", key[:2], f"{key}.pickle")
 
     def get(self, key: str | None) -> Accepted | None:
         if key is None:
@@ -428,9 +516,9 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
             tmp.unlink()
 
 
-def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir: Path, config: CorpusConfig,
-                build: BuildInfo, validators: Validators, progress: Callable[[str], None] | None,
-                max_bytes: int) -> RunResult:
+def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir: Path, task: _Task,
+                validators: Validators, progress: Callable[[str], None] | None, jobs: int) -> RunResult:
+    config, build, max_bytes = task.config, task.build, task.max_bytes
     from .manifest import document_entry, rejected_entry
 
     _remove_stale_temporaries(out_dir)
@@ -461,6 +549,9 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
         rejected_before = len(result.rejected)
         batch.clear()
 
+    # Which sources need encoding is decided here, in order; the encoding itself runs in
+    # this process or in `jobs` worker processes, and its results come back in source order.
+    todo: list[tuple[SourceRef, str | None, bool]] = []
     for ref in refs:
         key = _collision_key(output_name(ref.path.stem))
         if key in seen:
@@ -470,29 +561,20 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
             continue
         seen[key] = ref.display
         record_key = records.key(ref, max_bytes)
-        cached = records.get(record_key)
+        todo.append((ref, record_key, records.has(record_key)))
+    encoded = iter_outcomes(task, [ref for ref, _, hit in todo if not hit], jobs, validators)
+    for ref, record_key, hit in todo:
+        cached = records.get(record_key) if hit else None
         if cached is not None:
             result.reused += 1
             batch.append(cached)
-            if len(batch) >= BATCH:
-                commit()
-            continue
-        try:
-            accepted = encode_source(ref, config, build, validators, out_dir, max_bytes)
-            records.put(record_key, accepted)
-            batch.append(accepted)
-        except SourceError as exc:
-            result.rejected.append(Rejected(ref.display, exc.issues))
-        except IngestError as exc:
-            result.rejected.append(Rejected(ref.display, exc.issues))
-        except RecursionError:
-            result.rejected.append(Rejected(ref.display, (Issue("internal", ref.display,
-                "the text is nested too deeply to encode"),)))
-        except Exception as exc:  # noqa: BLE001 - one document never stops the corpus
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            result.rejected.append(Rejected(ref.display, (Issue("internal", ref.display,
-                f"internal error {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno}); "
-                "please report it with the source file"),)))
+        else:
+            outcome = next(encoded) if not hit else task.run_one(ref, validators)
+            if isinstance(outcome, Rejected):
+                result.rejected.append(outcome)
+            else:
+                records.put(record_key, outcome)
+                batch.append(outcome)
         if len(batch) >= BATCH:
             commit()
     commit()

@@ -1,0 +1,45 @@
+"""`ingest --jobs N`: documents encoded in worker processes, written in order: the same output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.cli import main
+
+from .conftest import EPOCH, ROOT, SEEDS
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    """Thirty sources: the seeds several times over, with a broken one among them."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for n in range(6):
+        for seed in SEEDS:
+            (src / f"{n}-{seed.name}").write_bytes(seed.read_bytes())
+    (src / "3-empty.txt").write_bytes(b"")
+    return src
+
+
+def test_jobs_write_the_same_bytes_and_report_the_same_failures(
+    sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+    monkeypatch.setenv("TEI_INGEST_CACHE", "off")  # every document encoded, none taken from a record
+    outputs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"out-{jobs}"
+        assert main(["ingest", str(sources), "-o", str(out), "-q", "--jobs", str(jobs),
+                     "--config", str(ROOT / "tei-ingest.toml")]) == 1
+        err = capsys.readouterr().err
+        assert err.splitlines() == [f"error: {sources}/3-empty.txt: [source.empty] is empty (0 bytes): nothing to encode"]
+        outputs[jobs] = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert len(outputs[1]) == 31  # thirty documents and the manifest
+    assert outputs[1] == outputs[2]
+
+
+def test_jobs_must_be_positive(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["ingest", str(tmp_path), "-o", str(tmp_path / "o"), "--jobs", "0"]) == 2
+    assert "--jobs must be at least 1" in capsys.readouterr().err
