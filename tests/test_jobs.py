@@ -34,7 +34,8 @@ def test_jobs_write_the_same_bytes_and_report_the_same_failures(
         assert main(["ingest", str(sources), "-o", str(out), "-q", "--jobs", str(jobs),
                      "--config", str(ROOT / "tei-ingest.toml")]) == 1
         err = capsys.readouterr().err
-        assert err.splitlines() == [f"error: {sources}/3-empty.txt: [source.empty] is empty (0 bytes): nothing to encode"]
+        empty = f"error: {sources}/3-empty.txt: [source.empty] is empty (0 bytes): nothing to encode"
+        assert err.splitlines() == [empty]
         outputs[jobs] = {p.name: p.read_bytes() for p in out.iterdir()}
     assert len(outputs[1]) == 31  # thirty documents and the manifest
     assert outputs[1] == outputs[2]
