@@ -45,6 +45,8 @@ eval: $(STAMP)
 
 # Speed, measured side by side with the references (jing, lxml); see bench/.
 bench: $(STAMP) debs
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/throughput.py $(THROUGHPUT_FLAGS)
 	$(BIN)/python bench/validate.py $(BENCH_FLAGS)
 
 $(STAMP): pyproject.toml

@@ -281,6 +281,9 @@ def _lock(out_dir: Path) -> int:
 
 #: Documents encoded before their files are written together (one checkpoint per batch).
 BATCH = 32
+#: A checkpoint rewrites the whole manifest, so batches grow with the corpus (an eighth of
+#: what is listed, at least BATCH) up to this many documents held in memory at once.
+MAX_BATCH = 1024
 
 
 @functools.cache
@@ -483,12 +486,19 @@ class _Checkpoints:
             self.write()
 
     def finish(self, entries: list[dict[str, object]], rejected: list[dict[str, object]]) -> None:
-        """Write a checkpoint with the files now in place and the sources newly rejected."""
+        """Write a checkpoint with the files now in place and the sources newly rejected.
+
+        A batch that changed nothing (every file already listed as it is) writes nothing.
+        """
+        changed = bool(self.pending or rejected)
         for e in entries:
-            self.entries[e["tei"]["path"]] = e  # type: ignore[index]
+            name = e["tei"]["path"]  # type: ignore[index]
+            changed = changed or self.entries.get(name) != e
+            self.entries[name] = e
         self.pending.clear()
         self.rejected.extend(rejected)
-        self.write()
+        if changed:
+            self.write()
 
     def write(self) -> None:
         from .manifest import assemble
@@ -575,7 +585,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
             else:
                 records.put(record_key, outcome)
                 batch.append(outcome)
-        if len(batch) >= BATCH:
+        if len(batch) >= min(max(BATCH, len(checkpoints.entries) // 8), MAX_BATCH):
             commit()
     commit()
     # outputs of sources that are gone: removed, if they are still exactly what was written
