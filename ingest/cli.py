@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="refuse sources larger than N bytes (default 8 MiB)")
     ingest.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                         help="encode and validate with N processes (default 1); the output is the same")
+    ingest.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="where documents are encoded: local processes (--jobs), or a Dask cluster (--scheduler)")
+    ingest.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="with --executor dask: the dask.distributed scheduler, e.g. tcp://10.0.0.5:8786")
     val = sub.add_parser("validate", help="check TEI files: well-formedness, RELAX NG and Schematron")
     val.add_argument("paths", nargs="+", type=Path, metavar="PATHS", help="TEI files or folders of *.xml files")
     val.add_argument("--schema", default="project", metavar="project|tei_all|declared|FILE.rng",
@@ -195,6 +199,9 @@ def _ingest(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("tei-ingest: --jobs must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    if (args.executor == "dask") != (args.scheduler is not None):
+        print("tei-ingest: --executor dask and --scheduler ADDRESS go together", file=sys.stderr)
+        return EXIT_USAGE
     result = run(
         args.sources,
         args.output,
@@ -202,6 +209,7 @@ def _ingest(args: argparse.Namespace) -> int:
         tei_all=args.tei_all,
         require_tei_all=args.require_tei_all,
         jobs=args.jobs,
+        scheduler=args.scheduler,
         **({"max_bytes": args.max_bytes} if args.max_bytes else {}),
     )
     for r in result.rejected:

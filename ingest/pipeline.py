@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from lxml import etree
 
@@ -34,6 +34,7 @@ from .errors import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    ConfigError,
     IngestError,
     Issue,
     OutputError,
@@ -243,13 +244,15 @@ def run(
     progress: Callable[[str], None] | None = None,
     max_bytes: int = MAX_SOURCE_BYTES,
     jobs: int = 1,
+    scheduler: str | None = None,
 ) -> RunResult:
     """Ingest sources into out_dir; raise IngestError when the run cannot start.
 
     The output folder is locked for the run: a second run on the same folder at the same
     time is refused (exit 3) instead of interleaving its files with this one's. With
     ``jobs`` above 1 the documents are encoded and validated in that many worker
-    processes; they are written by this one, in source order, so the output is the same.
+    processes, and with ``scheduler`` (a dask.distributed address) on that cluster's
+    workers; they are written by this process, in source order, so the output is the same.
     """
     env = os.environ if env is None else env
     config, _ = load_config(config_path)
@@ -260,7 +263,7 @@ def run(
     lock = _lock(out_dir)
     try:
         task = _Task(config, build, tei_all, require_tei_all, out_dir, max_bytes)
-        return _run_locked(refs, result_rejected, out_dir, task, validators, progress, jobs)
+        return _run_locked(refs, result_rejected, out_dir, task, validators, progress, Executor(jobs, scheduler))
     finally:
         os.close(lock)
 
@@ -347,12 +350,24 @@ def _worker_validators(task: _Task) -> Validators:
 CHUNK = 8
 
 
-def iter_outcomes(task: _Task, refs: list[SourceRef], jobs: int,
+@dataclass(frozen=True, slots=True)
+class Executor:
+    """Where the per-document work runs: here, in local worker processes, or on a Dask cluster."""
+
+    jobs: int = 1
+    scheduler: str | None = None  # the address of a dask.distributed scheduler
+
+
+def iter_outcomes(task: _Task, refs: list[SourceRef], executor: Executor,
                   validators: Validators) -> Iterator[Accepted | Rejected]:
-    """Yield the outcome of every source, in order, from this process or from ``jobs`` workers.
+    """Yield the outcome of every source, in order, from this process, local workers or a Dask cluster.
 
     At most a few chunks per worker are in flight, so memory does not grow with the corpus.
     """
+    if executor.scheduler is not None:
+        yield from _iter_dask(task, refs, executor.scheduler)
+        return
+    jobs = executor.jobs
     if jobs <= 1 or len(refs) <= CHUNK:
         for ref in refs:
             yield task.run_one(ref, validators)
@@ -373,6 +388,50 @@ def iter_outcomes(task: _Task, refs: list[SourceRef], jobs: int,
             nxt = next(pending, None)
             if nxt is not None:
                 window.append(pool.submit(task.run_chunk, nxt))
+            yield from done
+
+
+#: How long to keep trying to reach a Dask scheduler before the run gives up (exit 3).
+DASK_CONNECT_TIMEOUT = "20s"
+
+
+def _iter_dask(task: _Task, refs: list[SourceRef], scheduler: str) -> Iterator[Accepted | Rejected]:
+    """Yield the outcome of every source, in order, computed on the workers of a Dask cluster.
+
+    The workers run the same code on the same paths: they need tei-ingest installed and the
+    sources, the configuration and the schemas where this process sees them (a shared file
+    system, as clusters have). The results come back here and are written by this process.
+    """
+    if not refs:
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError(Issue("executor.dask", scheduler, "dask.distributed is not installed: "
+                                "pip install 'tei-ingest[dask]'")) from None
+    from collections import deque
+
+    try:
+        client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(Issue("executor.dask", scheduler, f"cannot reach the Dask scheduler ({exc}); "
+                                "check the address (tcp://HOST:PORT) and that the scheduler runs")) from None
+    with client:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        chunks = iter([refs[i:i + CHUNK] for i in range(0, len(refs), CHUNK)])
+        window: deque[Any] = deque()
+        for chunk in itertools.islice(chunks, 4 * workers):
+            window.append(client.submit(task.run_chunk, chunk, pure=False))
+        while window:
+            future = window.popleft()
+            try:
+                done = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker stops the run; what is written stays true
+                raise OutputError(Issue("executor.dask", scheduler, f"a Dask worker failed ({type(exc).__name__}: "
+                                        f"{exc}); the files already written are complete: run again")) from None
+            nxt = next(chunks, None)
+            if nxt is not None:
+                window.append(client.submit(task.run_chunk, nxt, pure=False))
             yield from done
 
 
@@ -527,7 +586,7 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
 
 
 def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir: Path, task: _Task,
-                validators: Validators, progress: Callable[[str], None] | None, jobs: int) -> RunResult:
+                validators: Validators, progress: Callable[[str], None] | None, executor: Executor) -> RunResult:
     config, build, max_bytes = task.config, task.build, task.max_bytes
     from .manifest import document_entry, rejected_entry
 
@@ -572,7 +631,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
         seen[key] = ref.display
         record_key = records.key(ref, max_bytes)
         todo.append((ref, record_key, records.has(record_key)))
-    encoded = iter_outcomes(task, [ref for ref, _, hit in todo if not hit], jobs, validators)
+    encoded = iter_outcomes(task, [ref for ref, _, hit in todo if not hit], executor, validators)
     for ref, record_key, hit in todo:
         cached = records.get(record_key) if hit else None
         if cached is not None:
