@@ -381,7 +381,8 @@ def _evidence(record: Record) -> list[str]:
     main = language_name(x.language)
     shares = ", ".join(f"{language_name(s.code)} {s.percent} %" for s in x.languages)
     out.append(f"Languages: {main} as the main language; {shares or 'none detected'}; "
-               "by langdetect (fixed seed) per block, passages too short to judge take the main language.")
+               "per block, by CLD2 (pycld2) where it reliably reads the main language, else by langdetect "
+               "(fixed seed); passages too short to judge take the main language.")
     for role, parties in (("Sender", x.senders), ("Addressee", x.addressees), ("Author", x.authors)):
         for p in parties:
             out.append(f"{role}: {p.label} (cert {p.cert.value}): {p.method or 'read off the text'}.")
