@@ -147,9 +147,17 @@ def assemble(documents: list[dict[str, Any]], rejected: list[dict[str, Any]], co
     return manifest
 
 
-def manifest_bytes(manifest: dict[str, Any]) -> bytes:
-    """Return the canonical bytes of a manifest."""
-    return (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+def manifest_bytes(manifest: dict[str, Any], *, compact: bool = False) -> bytes:
+    """Return the canonical bytes of a manifest (``compact``: on one line, for the checkpoints of a run).
+
+    Python's JSON encoder is C code only without indentation, so the checkpoints a run
+    writes while it works are compact; the manifest a finished run leaves is indented.
+    """
+    if compact:
+        text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    else:
+        text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
+    return (text + "\n").encode("utf-8")
 
 
 def manifest_schema_path() -> Path:

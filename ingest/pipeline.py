@@ -45,7 +45,7 @@ from .extract.structure import parse_structure
 from .gazetteer import find_places
 from .manifest import MANIFEST_NAME, build_manifest, manifest_bytes
 from .model import Extraction, Party, PartyKind, Record, SourceDocument
-from .serialize import to_bytes, write_atomic
+from .serialize import sync_folder, to_bytes, write_atomic
 from .sources import MAX_SOURCE_BYTES, read_source
 from .validate import PROJECT_RNG, PROJECT_SCH, ProjectSchema, TeiAllSchema, Verdict, find_tei_all, schema_dir
 
@@ -565,7 +565,8 @@ class _Checkpoints:
         documents = [self.entries[n] for n in sorted(self.entries)]
         rejected = sorted(self.rejected, key=lambda r: str(r["source"]["path"]))  # type: ignore[index]
         pending = sorted(self.pending, key=_pending_name)
-        data = manifest_bytes(assemble(documents, rejected, self.config, self.build, self.schemas, pending))
+        data = manifest_bytes(assemble(documents, rejected, self.config, self.build, self.schemas, pending),
+                              compact=True)
         try:
             write_atomic(self.path, data)
         except OSError as exc:
@@ -606,7 +607,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
         checkpoints.begin(entries)
         for a in batch:
             try:
-                write_atomic(out_dir / a.tei_name, a.data)
+                write_atomic(out_dir / a.tei_name, a.data, sync_dir=False)
             except OSError as exc:
                 raise OutputError(Issue("output.write", _display(out_dir / a.tei_name),
                     f"cannot be written ({exc.strerror or exc}); the files already written are complete and "
@@ -614,6 +615,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
             result.accepted.append(a)
             if progress:
                 progress(a.tei_name)
+        sync_folder(out_dir)  # the renames are on disk before the checkpoint lists the files
         checkpoints.finish(entries, [rejected_entry(r) for r in result.rejected[rejected_before:]])
         rejected_before = len(result.rejected)
         batch.clear()

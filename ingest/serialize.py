@@ -101,8 +101,12 @@ def to_bytes(tree: etree._ElementTree) -> bytes:
     return b"\n".join([*head, body]) + b"\n"
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Write data to path atomically; return False when the file already holds exactly data."""
+def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
+    """Write data to path atomically; return False when the file already holds exactly data.
+
+    ``sync_dir=False`` leaves flushing the folder's entries to the caller, which writes many
+    files and flushes the folder once (``sync_folder``) before it records them.
+    """
     try:
         if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
@@ -121,8 +125,14 @@ def write_atomic(path: Path, data: bytes) -> bool:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        _fsync_dir(path.parent)
     return True
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush a folder's entries to disk: the renames of the files written into it."""
+    _fsync_dir(folder)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -145,11 +145,11 @@ def test_a_crash_at_any_write_leaves_a_consistent_corpus(tmp_path: Path, monkeyp
                 (src / f"lettre-{n:04d}.txt").unlink()
         calls = [0]
 
-        def crashing(path: Path, data: bytes, k: int = k, calls: list[int] = calls) -> bool:
+        def crashing(path: Path, data: bytes, k: int = k, calls: list[int] = calls, **options: bool) -> bool:
             calls[0] += 1
             if calls[0] == k:
                 raise _Crash
-            return real(path, data)
+            return real(path, data, **options)
 
         monkeypatch.setattr(pipeline, "write_atomic", crashing)
         with contextlib.suppress(_Crash):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -45,6 +46,7 @@ _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 _APOSTROPHES = frozenset("\u2019\u02bc\u2018")
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
     """Return one character folded for matching (always exactly one character)."""
     if ch.isascii():
@@ -65,7 +67,9 @@ def _fold_char(ch: str) -> str:
 
 def _fold(text: str) -> str:
     """Return ``text`` folded character by character; the length never changes."""
-    return "".join(_fold_char(ch) for ch in text)
+    if text.isascii():
+        return text.lower()  # ASCII lower-casing is one character for one
+    return "".join(map(_fold_char, text))
 
 
 # ---------------------------------------------------------------------------

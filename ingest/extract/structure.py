@@ -289,13 +289,23 @@ def _is_letterheadish(d: _Draft) -> bool:
     return all(len(line) <= 70 for line in lines) and _upper_ratio(d.text) > 0.8 and not _TERMINAL.search(d.text)
 
 
-def _similar(a: str, b: str) -> float:
-    """Return how alike two blocks are, ignoring case and spacing."""
+def _alike(a: str, b: str, threshold: float) -> bool:
+    """Return True when two blocks are at least ``threshold`` alike, ignoring case and spacing.
+
+    The likeness is difflib's ratio; its cheap upper bounds (lengths, then the characters
+    in common) rule most pairs out before the full comparison.
+    """
 
     def norm(s: str) -> str:
         return re.sub(r"\s+", " ", s.casefold()).strip()
 
-    return difflib.SequenceMatcher(None, norm(a), norm(b), autojunk=False).ratio()
+    x, y = norm(a), norm(b)
+    if not x and not y:
+        return threshold <= 1.0
+    if 2 * min(len(x), len(y)) / (len(x) + len(y)) < threshold:
+        return False
+    matcher = difflib.SequenceMatcher(None, x, y, autojunk=False)
+    return matcher.quick_ratio() >= threshold and matcher.ratio() >= threshold
 
 
 # --------------------------------------------------------------------------- passes
@@ -554,10 +564,10 @@ def _mark_repeats(drafts: list[_Draft]) -> None:
     i = first_body
     while i < len(drafts):
         d = drafts[i]
-        if d.kind is BlockKind.PARAGRAPH and any(_similar(d.text, h.text) >= 0.85 for h in heads):
+        if d.kind is BlockKind.PARAGRAPH and any(_alike(d.text, h.text, 0.85) for h in heads):
             drafts.insert(i, _Draft([d.lines[0]], BlockKind.PAGEBREAK))
             i += 1
-            while i < len(drafts) and any(_similar(drafts[i].text, h.text) >= 0.85 for h in heads):
+            while i < len(drafts) and any(_alike(drafts[i].text, h.text, 0.85) for h in heads):
                 drafts[i].kind = BlockKind.LETTERHEAD
                 i += 1
             continue
