@@ -237,18 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
     try:
-        if args.command == "ingest":
-            return _ingest(args)
-        if args.command == "eval":
-            return _eval(args)
-        if args.command == "validate":
-            return _validate(args)
-        if args.command == "export":
-            return _export(args)
-        if args.command == "verify":
-            return _verify(args)
-        if args.command == "serve":
-            return _serve(args)
+        commands = {"ingest": _ingest, "eval": _eval, "validate": _validate, "export": _export,
+                    "verify": _verify, "serve": _serve}
+        if args.command in commands:
+            return commands[args.command](args)
     except IngestError as exc:
         for issue in exc.issues:
             print(f"tei-ingest: {issue}", file=sys.stderr)

@@ -26,6 +26,16 @@ def tei_all_path() -> Path | None:
     return path if path.is_file() else None
 
 
+def seed_copies(folder: Path, copies: int, broken: tuple[str, bytes]) -> Path:
+    """Write the seeds ``copies`` times over into ``folder`` (as N-<seed>.txt), and one broken source."""
+    folder.mkdir()
+    for n in range(copies):
+        for seed in SEEDS:
+            (folder / f"{n}-{seed.name}").write_bytes(seed.read_bytes())
+    (folder / broken[0]).write_bytes(broken[1])
+    return folder
+
+
 def seed_params() -> list[object]:
     """Return the seeds as pytest parameters named after their stem."""
     return [pytest.param(p, id=p.stem) for p in SEEDS]

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.cli import main
 
-from .conftest import EPOCH, ROOT, SEEDS
+from .conftest import EPOCH, ROOT, SEEDS, seed_copies
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is a test dependency: make test installs it")
 
@@ -25,13 +25,8 @@ def cluster() -> Iterator[str]:
 
 @pytest.fixture
 def sources(tmp_path: Path) -> Path:
-    src = tmp_path / "src"
-    src.mkdir()
-    for n in range(4):
-        for seed in SEEDS:
-            (src / f"{n}-{seed.name}").write_bytes(seed.read_bytes())
-    (src / "2-blank.txt").write_bytes(b"   \n")
-    return src
+    """Twenty sources: the seeds four times over, and a blank one."""
+    return seed_copies(tmp_path / "src", 4, ("2-blank.txt", b"   \n"))
 
 
 def _ingest(sources: Path, out: Path, *extra: str) -> int:

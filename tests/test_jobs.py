@@ -8,19 +8,13 @@ import pytest
 
 from ingest.cli import main
 
-from .conftest import EPOCH, ROOT, SEEDS
+from .conftest import EPOCH, ROOT, seed_copies
 
 
 @pytest.fixture
 def sources(tmp_path: Path) -> Path:
-    """Thirty sources: the seeds several times over, with a broken one among them."""
-    src = tmp_path / "src"
-    src.mkdir()
-    for n in range(6):
-        for seed in SEEDS:
-            (src / f"{n}-{seed.name}").write_bytes(seed.read_bytes())
-    (src / "3-empty.txt").write_bytes(b"")
-    return src
+    """Thirty sources: the seeds six times over, with an empty one among them."""
+    return seed_copies(tmp_path / "src", 6, ("3-empty.txt", b""))
 
 
 def test_jobs_write_the_same_bytes_and_report_the_same_failures(
