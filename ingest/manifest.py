@@ -101,16 +101,18 @@ def build_manifest(result: RunResult, config: CorpusConfig, build: BuildInfo, ou
     """Return the manifest of a run as a JSON-ready dict."""
     documents = [document_entry(a) for a in sorted(result.accepted, key=lambda a: a.tei_name)]
     rejected = [rejected_entry(r) for r in sorted(result.rejected, key=lambda r: r.display)]
-    return assemble(documents, rejected, config, build, result.schemas)
+    return assemble(documents, rejected, config, build, result.schemas, deleted=result.deleted)
 
 
 def assemble(documents: list[dict[str, Any]], rejected: list[dict[str, Any]], config: CorpusConfig,
              build: BuildInfo, schemas: dict[str, dict[str, str]],
-             pending: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+             pending: list[dict[str, Any]] | None = None,
+             deleted: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Return a manifest from document and rejection entries (sorted by the caller).
 
     ``pending`` is only for the checkpoints of a run that is still writing: the files being
     replaced or removed, each with the entry of its new state and of its old one.
+    ``deleted`` lists the documents earlier runs wrote that are no longer in the corpus.
     """
     languages: Counter[str] = Counter(d["language"] for d in documents)
     types: Counter[str] = Counter(d["type"] for d in documents)
@@ -142,6 +144,8 @@ def assemble(documents: list[dict[str, Any]], rejected: list[dict[str, Any]], co
         "documents": documents,
         "rejected": rejected,
     }
+    if deleted:
+        manifest["deleted"] = sorted(deleted, key=lambda d: str(d["tei_path"]))
     if pending:
         manifest["pending"] = pending
     return manifest

@@ -90,6 +90,7 @@ class RunResult:
     schemas: dict[str, dict[str, str]] = field(default_factory=dict)
     reused: int = 0  # documents taken from an earlier run, unchanged
     removed: list[str] = field(default_factory=list)  # outputs of sources that are gone
+    deleted: list[dict[str, object]] = field(default_factory=list)  # tombstones: once listed, listed no more
 
     @property
     def exit_code(self) -> int:
@@ -503,6 +504,10 @@ class _Checkpoints:
         self.entries: dict[str, dict[str, object]] = {}
         self.rejected: list[dict[str, object]] = []
         self.pending: list[dict[str, object]] = []
+        #: every document the folder's manifest listed or was writing, by file name
+        self.listed_before: dict[str, dict[str, object]] = {}
+        #: the tombstones of earlier runs, by file name
+        self.deleted: dict[str, dict[str, object]] = {}
         try:
             old = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -510,14 +515,20 @@ class _Checkpoints:
         if not isinstance(old, dict):
             old = {}
         documents = old.get("documents", [])
+        documents = documents if isinstance(documents, list) else []
         # an interrupted run's journal: each pending file is in its new state, its old one, or absent
         for item in old.get("pending", []) if isinstance(old.get("pending"), list) else []:
             if isinstance(item, dict):
-                documents = [*documents, *(e for e in (item.get("document"), item.get("previous")) if e)]
-        for entry in documents if isinstance(documents, list) else []:
+                documents = [*documents, *(e for e in (item.get("previous"), item.get("document")) if e)]
+        for entry in documents:
             name = self._exact(entry)
             if name is not None:
                 self.entries[name] = entry
+            with contextlib.suppress(KeyError, TypeError):
+                self.listed_before[str(entry["tei"]["path"])] = entry
+        for tomb in old.get("deleted", []) if isinstance(old.get("deleted"), list) else []:
+            if isinstance(tomb, dict) and isinstance(tomb.get("tei_path"), str):
+                self.deleted[tomb["tei_path"]] = tomb
 
     def _exact(self, entry: object) -> str | None:
         """Return the file name of an entry when the file is there with the entry's digest."""
@@ -565,13 +576,28 @@ class _Checkpoints:
         documents = [self.entries[n] for n in sorted(self.entries)]
         rejected = sorted(self.rejected, key=lambda r: str(r["source"]["path"]))  # type: ignore[index]
         pending = sorted(self.pending, key=_pending_name)
-        data = manifest_bytes(assemble(documents, rejected, self.config, self.build, self.schemas, pending),
-                              compact=True)
+        data = manifest_bytes(assemble(documents, rejected, self.config, self.build, self.schemas, pending,
+                                       list(self.deleted.values())), compact=True)
         try:
             write_atomic(self.path, data)
         except OSError as exc:
             raise OutputError(Issue("output.write", _display(self.path),
                 f"cannot be written ({exc.strerror or exc})")) from None
+
+
+def tombstones(listed_before: Mapping[str, Mapping[str, object]], deleted: Mapping[str, dict[str, object]],
+               listed_now: set[str], build: BuildInfo) -> list[dict[str, object]]:
+    """Return the corpus's tombstones: every document listed once and not now, dated when it left.
+
+    A tombstone keeps the date of the run that first left the document out; a document
+    that is listed again loses its tombstone.
+    """
+    out = {name: tomb for name, tomb in deleted.items() if name not in listed_now}
+    for name, entry in listed_before.items():
+        if name not in listed_now and name not in out:
+            out[name] = {"id": entry.get("id", ""), "tei_path": name, "title": entry.get("title", ""),
+                         "deleted": build.timestamp}
+    return [out[name] for name in sorted(out)]
 
 
 def _pending_name(item: dict[str, object]) -> str:
@@ -659,6 +685,8 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
             if hashlib.sha256(path.read_bytes()).hexdigest() == previous[name]["tei"]["sha256"]:  # type: ignore[index]
                 path.unlink()
                 result.removed.append(name)
+    result.deleted = tombstones(checkpoints.listed_before, checkpoints.deleted,
+                                {a.tei_name for a in result.accepted}, build)
     manifest = build_manifest(result, config, build, out_dir)
     try:
         write_atomic(out_dir / MANIFEST_NAME, manifest_bytes(manifest))

@@ -89,3 +89,57 @@ def test_an_edited_output_is_not_removed(tmp_path: Path, counted: list[str]) -> 
     (src / "b.txt").unlink()
     assert _run(src, out) == 0
     assert (out / "b.xml").exists()  # not what tei-ingest wrote: left alone
+
+
+def _manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_a_removed_source_leaves_a_tombstone_that_lasts(tmp_path: Path, counted: list[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a harvester needs to hear of a deletion: which document, and since when."""
+    from ingest.manifest import check_manifest
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    for i in range(3):
+        (src / f"l{i}.txt").write_text(GOOD_LETTER.replace("12 février", f"{i + 1} février"), encoding="utf-8")
+    assert _run(src, out) == 0
+    assert "deleted" not in _manifest(out)
+    title = next(d["title"] for d in _manifest(out)["documents"] if d["tei"]["path"] == "l1.xml")
+    kept = (src / "l1.txt").read_bytes()
+    (src / "l1.txt").unlink()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH + 86400))
+    assert _run(src, out) == 0
+    tomb = {"id": "doc-l1", "tei_path": "l1.xml", "title": title, "deleted": "2026-11-24T00:00:00Z"}
+    assert _manifest(out)["deleted"] == [tomb]
+    assert check_manifest(_manifest(out)) == []
+    assert not (out / "l1.xml").exists()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH + 2 * 86400))
+    assert _run(src, out) == 0
+    assert _manifest(out)["deleted"] == [tomb]  # the date it left, not the date of this run
+    (src / "l1.txt").write_bytes(kept)
+    assert _run(src, out) == 0
+    assert "deleted" not in _manifest(out)  # it came back
+    assert "l1.xml" in {d["tei"]["path"] for d in _manifest(out)["documents"]}
+
+
+def test_a_removal_an_interrupted_run_was_making_still_leaves_a_tombstone(tmp_path: Path,
+                                                                         counted: list[str]) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    for i in range(2):
+        (src / f"l{i}.txt").write_text(GOOD_LETTER.replace("12 février", f"{i + 1} février"), encoding="utf-8")
+    assert _run(src, out) == 0
+    manifest = _manifest(out)
+    (gone,) = [d for d in manifest["documents"] if d["tei"]["path"] == "l0.xml"]
+    # what a run killed while removing l0 leaves: the file gone, the journal saying so
+    manifest["documents"] = [d for d in manifest["documents"] if d is not gone]
+    manifest["pending"] = [{"document": None, "previous": gone}]
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (out / "l0.xml").unlink()
+    (src / "l0.txt").unlink()
+    assert _run(src, out) == 0
+    after = _manifest(out)
+    assert [t["tei_path"] for t in after["deleted"]] == ["l0.xml"]
+    assert "pending" not in after
