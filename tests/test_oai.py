@@ -23,7 +23,7 @@ from sickle import Sickle, oaiexceptions
 
 from ingest.config import CorpusConfig, load_config
 from ingest.export import ExportContext, make_context
-from ingest.export.oai import OAIServer, make_server, serve
+from ingest.export.oai import OAIServer, make_server, serve, static_repository
 
 from .conftest import EPOCH, ExportCorpus
 
@@ -283,7 +283,7 @@ def test_identify(harvester: Sickle, manifest: dict[str, Any], export_config: Co
     assert identify.protocolVersion == "2.0"
     assert identify.adminEmail == manifest["corpus"]["contact"]
     assert identify.earliestDatestamp == BUILD_TIME
-    assert identify.deletedRecord == "no"
+    assert identify.deletedRecord == "persistent"
     assert identify.granularity == "YYYY-MM-DDThh:mm:ssZ"
 
 
@@ -584,3 +584,211 @@ def test_serve_runs_until_shut_down(ctx: ExportContext, capsys: pytest.CaptureFi
         thread.join(timeout=10)
     assert not thread.is_alive()
     assert f"OAI-PMH data provider at {started[0].url}" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ deleted records
+
+#: The manifest's ``deleted`` list of the tombstoned corpus, sorted by tei_path: a document removed by an
+#: earlier run, and one removed by the run of the build date.
+TOMBSTONES = [
+    {"id": "doc-letter_ellis_1902", "tei_path": "letter_ellis_1902.xml", "title": "Letter from Mary Ellis, 1902",
+     "deleted": "2026-03-14T09:26:53Z"},
+    {"id": "doc-lettre_x", "tei_path": "lettre_x.xml", "title": "Lettre de Jean Dupont", "deleted": BUILD_TIME},
+]
+OLD_GONE = "oai:tei-ingest-seeds:letter_ellis_1902"
+NEW_GONE = "oai:tei-ingest-seeds:lettre_x"
+#: The datestamp of each deleted item: the time it was deleted.
+GONE = {OLD_GONE: "2026-03-14T09:26:53Z", NEW_GONE: BUILD_TIME}
+LIVE = 8
+
+
+def with_tombstones(folder: Path, tombstones: list[dict[str, str]]) -> Path:
+    """Write a corpus folder's manifest.json with this ``deleted`` list, by hand (none: without the key)."""
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest.pop("deleted", None)
+    if tombstones:
+        manifest["deleted"] = tombstones
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def listed_order(manifest: dict[str, Any], tombstones: list[dict[str, str]]) -> list[str]:
+    """Return the identifiers a full list gives, live and deleted: in the order of their TEI file names."""
+    names = sorted([e["tei"]["path"] for e in manifest["documents"]] + [t["tei_path"] for t in tombstones])
+    return [f"oai:{manifest['corpus']['id']}:{Path(name).stem}" for name in names]
+
+
+@pytest.fixture(scope="module")
+def tombstoned(export_corpus: ExportCorpus, export_config: CorpusConfig,
+               tmp_path_factory: pytest.TempPathFactory) -> ExportContext:
+    """Return the export context of a copy of the export corpus whose manifest lists two deleted documents."""
+    folder = tmp_path_factory.mktemp("tombstoned") / "tei"
+    shutil.copytree(export_corpus.folder, folder)
+    ctx = context(with_tombstones(folder, TOMBSTONES), export_config)
+    assert ctx.corpus.manifest["deleted"] == TOMBSTONES  # read back through the corpus reader and its schema
+    return ctx
+
+
+@pytest.fixture(scope="module")
+def tombstoned_provider(tombstoned: ExportContext) -> Iterator[OAIServer]:
+    """Run one provider (3 records a page) over the tombstoned corpus for the module."""
+    with running(tombstoned) as server:
+        yield server
+
+
+@pytest.fixture
+def gone_harvester(tombstoned_provider: OAIServer) -> Sickle:
+    """Return a Sickle harvester of the provider over the tombstoned corpus."""
+    return Sickle(tombstoned_provider.url, timeout=10)
+
+
+def test_lists_give_deleted_items_as_deleted_headers(gone_harvester: Sickle, manifest: dict[str, Any]) -> None:
+    """ListIdentifiers and ListRecords (both formats) give each tombstone once, as a deleted header only."""
+    expected = listed_order(manifest, TOMBSTONES)
+    assert len(expected) == LIVE + 2 and set(GONE) < set(expected)
+    headers = list(gone_harvester.ListIdentifiers(metadataPrefix="oai_dc"))
+    assert [h.identifier for h in headers] == expected
+    assert {h.identifier: h.datestamp for h in headers if h.deleted} == GONE
+    assert all(h.setSpecs == [] for h in headers if h.deleted)
+    assert all(h.datestamp == BUILD_TIME and h.setSpecs for h in headers if not h.deleted)
+    for prefix in ("oai_dc", "tei"):
+        records = list(gone_harvester.ListRecords(metadataPrefix=prefix))
+        assert [r.header.identifier for r in records] == expected
+        deleted = [r for r in records if r.deleted]
+        assert {r.header.identifier: r.header.datestamp for r in deleted} == GONE
+        for record in deleted:
+            assert [child.tag for child in record.xml] == [f"{OAI}header"]  # no metadata, no about
+            assert record.xml[0].get("status") == "deleted"
+        live = [r for r in records if not r.deleted]
+        assert all(r.xml.find(f"{OAI}header").get("status") is None for r in live)
+        if prefix == "oai_dc":
+            assert mismatches(harvest_view(live), manifest) == []
+
+
+def test_get_record_of_a_deleted_item(tombstoned_provider: OAIServer, gone_harvester: Sickle) -> None:
+    """GetRecord of a tombstone, in either format, is its deleted header alone; ListMetadataFormats lists both."""
+    for identifier, stamp in GONE.items():
+        for prefix in ("oai_dc", "tei"):
+            record = gone_harvester.GetRecord(identifier=identifier, metadataPrefix=prefix)
+            assert record.deleted and record.header.identifier == identifier and record.header.datestamp == stamp
+            root = fetch(tombstoned_provider, f"verb=GetRecord&identifier={identifier}&metadataPrefix={prefix}")
+            assert error_codes(root) == []
+            raw = root.find(f"{OAI}GetRecord/{OAI}record")
+            assert raw is not None and [child.tag for child in raw] == [f"{OAI}header"]
+            assert raw[0].items() == [("status", "deleted")]
+            assert [(c.tag, c.text) for c in raw[0]] == [(f"{OAI}identifier", identifier), (f"{OAI}datestamp", stamp)]
+        formats = gone_harvester.ListMetadataFormats(identifier=identifier)
+        assert {f.metadataPrefix for f in formats} == {"oai_dc", "tei"}
+    assert error_codes(fetch(tombstoned_provider, f"verb=GetRecord&identifier={OLD_GONE}&metadataPrefix=marc21")) \
+        == ["cannotDisseminateFormat"]
+    live = gone_harvester.GetRecord(identifier=LETTER, metadataPrefix="oai_dc")
+    assert not live.deleted and live.metadata["title"]
+    with pytest.raises(oaiexceptions.IdDoesNotExist):
+        gone_harvester.GetRecord(identifier="oai:tei-ingest-seeds:absent", metadataPrefix="oai_dc")
+
+
+def test_identify_declares_persistent_deletions(gone_harvester: Sickle) -> None:
+    """Identify says deletedRecord persistent; earliestDatestamp is the earlier tombstone, before the build date."""
+    identify = gone_harvester.Identify()
+    assert identify.deletedRecord == "persistent"
+    assert identify.earliestDatestamp == GONE[OLD_GONE] < BUILD_TIME
+
+
+#: (from/until, the deleted items they select, how many live ones)
+GONE_BOUNDS: list[tuple[dict[str, str], set[str], int]] = [
+    ({}, {OLD_GONE, NEW_GONE}, LIVE),
+    ({"until": "2026-03-14"}, {OLD_GONE}, 0), ({"until": "2026-03-14T09:26:53Z"}, {OLD_GONE}, 0),
+    ({"until": "2026-03-14T09:26:52Z"}, set(), 0), ({"from": "2026-03-14T09:26:54Z"}, {NEW_GONE}, LIVE),
+    ({"from": "2026-03-15"}, {NEW_GONE}, LIVE), ({"from": "2026-03-14", "until": "2026-03-14"}, {OLD_GONE}, 0),
+    ({"from": "2026-03-14", "until": "2026-11-22"}, {OLD_GONE}, 0), ({"until": "2026-11-22T23:59:59Z"}, {OLD_GONE}, 0),
+    ({"from": BUILD_DAY, "until": BUILD_DAY}, {NEW_GONE}, LIVE), ({"from": BUILD_TIME}, {NEW_GONE}, LIVE),
+    ({"from": "2026-11-24"}, set(), 0),
+]
+
+
+@pytest.mark.parametrize(("bounds", "deleted", "live"), GONE_BOUNDS, ids=[json.dumps(b) for b, _, _ in GONE_BOUNDS])
+def test_from_until_select_deleted_items_on_their_own_datestamp(gone_harvester: Sickle, bounds: dict[str, str],
+                                                                deleted: set[str], live: int) -> None:
+    """from/until select a deleted item on its deletion time and a live one on the build date, at both granularities."""
+    if not deleted and not live:
+        with pytest.raises(oaiexceptions.NoRecordsMatch):
+            list(gone_harvester.ListIdentifiers(metadataPrefix="oai_dc", **bounds))
+        return
+    for verb in (gone_harvester.ListIdentifiers, gone_harvester.ListRecords):
+        headers = [getattr(h, "header", h) for h in verb(metadataPrefix="oai_dc", **bounds)]
+        assert {h.identifier for h in headers if h.deleted} == deleted
+        assert sum(not h.deleted for h in headers) == live
+        assert all(h.datestamp == GONE[h.identifier] for h in headers if h.deleted)
+
+
+def test_deleted_items_are_in_no_set(gone_harvester: Sickle, harvester: Sickle, manifest: dict[str, Any]) -> None:
+    """The sets are those of the live documents; a set's list holds no deleted item, and the set sizes still agree."""
+    sets = [(s.setSpec, s.setName) for s in gone_harvester.ListSets()]
+    assert sets == [(s.setSpec, s.setName) for s in harvester.ListSets()]
+    for spec, _ in sets:
+        headers = list(gone_harvester.ListIdentifiers(metadataPrefix="oai_dc", set=spec))
+        assert not any(h.deleted or h.identifier in GONE for h in headers), spec
+    assert set_count_mismatches(gone_harvester, manifest["totals"]) == []
+
+
+def test_complete_list_size_counts_deleted_items(tombstoned_provider: OAIServer) -> None:
+    """Both lists come in pages of 3 whose completeListSize counts the 2 deleted items; a set's list does not."""
+    total = LIVE + len(TOMBSTONES)
+    for verb in ("ListIdentifiers", "ListRecords"):
+        pages = _pages(tombstoned_provider, verb)
+        assert len(pages) == -(-total // PAGE)
+        for n, page in enumerate(pages):
+            token = page.find(f"{OAI}{verb}/{OAI}resumptionToken")
+            assert token is not None
+            assert token.get("completeListSize") == str(total) and token.get("cursor") == str(n * PAGE)
+        statuses = [h.get("status") for page in pages for h in page.iter(f"{OAI}header")]
+        assert len(statuses) == total and statuses.count("deleted") == len(TOMBSTONES)
+    in_set = fetch(tombstoned_provider, f"{_LIST}&set=type").find(f"{OAI}ListIdentifiers/{OAI}resumptionToken")
+    assert in_set is not None and in_set.get("completeListSize") == str(LIVE)
+
+
+def test_a_token_goes_stale_when_the_tombstones_change(tmp_path: Path, export_corpus: ExportCorpus,
+                                                       export_config: CorpusConfig) -> None:
+    """A token minted before a tombstone is moved, dropped or added, or the list is emptied, is badResumptionToken."""
+    folder = tmp_path / "tei"
+    shutil.copytree(export_corpus.folder, folder)
+    with running(context(with_tombstones(folder, TOMBSTONES), export_config)) as server:
+        token = fetch(server, _LIST).findtext(f"{OAI}ListIdentifiers/{OAI}resumptionToken")
+    assert token
+    resume = f"verb=ListIdentifiers&resumptionToken={token}"
+    memo = {"id": "doc-memo_z", "tei_path": "memo_z.xml", "title": "Memo", "deleted": BUILD_TIME}
+    added = sorted([*TOMBSTONES, memo], key=lambda t: t["tei_path"])
+    changes = {"moved": [TOMBSTONES[0] | {"deleted": "2026-03-15T00:00:00Z"}, TOMBSTONES[1]],
+               "dropped": TOMBSTONES[:1], "added": added, "emptied": [], "unchanged": TOMBSTONES}
+    for change, tombstones in changes.items():
+        with running(context(with_tombstones(folder, tombstones), export_config)) as server:
+            # The provider over the same tombstones again (a restart) takes the token: it names the corpus state.
+            assert error_codes(fetch(server, resume)) == ([] if change == "unchanged" else ["badResumptionToken"]), \
+                change
+
+
+def test_a_corpus_of_tombstones_only(tmp_path: Path, export_corpus: ExportCorpus, export_config: CorpusConfig,
+                                     manifest: dict[str, Any]) -> None:
+    """With every document deleted, the lists give the tombstones alone; there are no sets."""
+    folder = copy_without(export_corpus.folder, tmp_path / "tei", {Path(e["tei"]["path"]).stem
+                                                                  for e in manifest["documents"]})
+    with running(context(with_tombstones(folder, TOMBSTONES), export_config)) as server:
+        harvester = Sickle(server.url, timeout=10)
+        headers = list(harvester.ListIdentifiers(metadataPrefix="tei"))
+        assert [(h.identifier, h.deleted) for h in headers] == [(OLD_GONE, True), (NEW_GONE, True)]
+        assert harvester.Identify().earliestDatestamp == GONE[OLD_GONE]
+        assert error_codes(fetch(server, "verb=ListSets")) == ["noSetHierarchy"]
+        assert error_codes(fetch(server, f"{_LIST}&set=type")) == ["noSetHierarchy"]
+
+
+def test_the_static_repository_leaves_deleted_items_out(tombstoned: ExportContext, ctx: ExportContext) -> None:
+    """The Static Repository has no deleted records: with tombstones it is the same file, deletedRecord no."""
+    data = static_repository(tombstoned)
+    assert data == static_repository(ctx)
+    static = etree.fromstring(data)
+    assert static.findtext(f".//{OAI}deletedRecord") == "no"
+    assert static.findtext(f".//{OAI}earliestDatestamp") == BUILD_DAY
+    headers = list(static.iter(f"{OAI}header"))
+    assert len(headers) == 2 * LIVE and not any(h.get("status") for h in headers)
+    assert not set(GONE) & {h.findtext(f"{OAI}identifier") for h in headers}

@@ -17,20 +17,41 @@ many headers in one document and an xml:id must be unique there (:func:`tei_head
 The TEI format names the W3C XML Schema of TEI P5 (tei_all.xsd), not the RELAX NG
 schema the corpus is validated with, because §3.4 asks for "the URL of an XML schema
 to test validity of metadata" and §4.4 for the ``schema`` of a format: harvesters
-validate with XML Schema. Every datestamp is the build date: a record can change only
-when the corpus is rebuilt, and §2.7.1 asks that its datestamp then change; so responses
-are reproducible; there are no deleted
-records (``deletedRecord`` is ``no``: a document dropped from the corpus is simply gone,
-nothing keeps track of it).
+validate with XML Schema. The datestamp of a document's records is the build date: a
+record can change only when the corpus is rebuilt, and §2.7.1 asks that its datestamp
+then change; so responses are reproducible.
+
+Deleted records (§2.5.1): a document an earlier run encoded whose source is gone is
+listed in the manifest's ``deleted`` list (its id, TEI file name, title and the time of
+the run that removed it), and the manifest keeps these tombstones from run to run, so
+the data provider declares ``deletedRecord`` ``persistent`` (§4.2). A deleted item keeps
+the identifier it had, ``oai:<corpus id>:<stem>``, and its datestamp is the time it was
+deleted: ``from``/``until`` select every item on its own datestamp, and
+``earliestDatestamp`` is the earliest of them all, live or deleted. ListIdentifiers and
+ListRecords give a deleted item as a ``<header status="deleted">`` with its identifier
+and datestamp only (in ListRecords, a ``<record>`` with that header and no metadata), in
+either format; GetRecord gives that record too, never idDoesNotExist. A deleted item
+belongs to no set: set membership follows the manifest's classification of the live
+documents, which a tombstone does not carry, so a deleted item is only in the lists not
+restricted to a set (a harvester that harvests by set learns of a deletion from a list
+without ``set`` or from GetRecord). ListMetadataFormats with the identifier of a deleted item
+lists both formats, not idDoesNotExist: the identifier is known to the repository, and
+its deleted records can be asked for in both (§4.4: idDoesNotExist is for an identifier
+"unknown or illegal in this repository").
+
+The Static Repository has no deleted records: its restricted OAI-PMH schema allows only
+``deletedRecord`` ``no`` and records with metadata, so the static file holds the live
+documents only and declares ``no``; its earliestDatestamp is the build day.
 
 The data provider answers GET and POST (§3.1.1) at ``/oai``. It supports sets (§2.6):
 ``type:<type>`` for each document type and ``lang:<code>`` for each main language, below
 ``type`` and ``lang``, following the manifest's classification of the documents. Lists
 longer than the page size are split with resumptionTokens (§3.5) that carry the query,
-the offset and a fingerprint of the corpus, so that a token of another corpus, or of
-this one before it was rebuilt, is refused as ``badResumptionToken``. Of the errors of
-§3.6, ``noMetadataFormats`` cannot arise (every item is disseminated in both formats)
-and ``noSetHierarchy`` only for an empty corpus, which has no sets.
+the offset and a fingerprint of the corpus and its tombstones, so that a token of another
+corpus, or of this one before it was rebuilt or its deleted list changed, is refused as
+``badResumptionToken``; completeListSize counts the deleted items of the list too. Of the
+errors of §3.6, ``noMetadataFormats`` cannot arise (every item is disseminated in both
+formats) and ``noSetHierarchy`` only for a corpus without documents, which has no sets.
 """
 
 from __future__ import annotations
@@ -55,7 +76,7 @@ from lxml import etree
 
 from ..corpus import TEI_NS
 from ..encode import document_id
-from ..errors import ConfigError, Issue
+from ..errors import ConfigError, CorpusError, Issue
 from . import ExportContext, write_file
 from .dc import OAI_DC_NS, OAI_DC_SCHEMA, XML_DECLARATION, XSI_NS, dc_record, document_stem, type_labels
 
@@ -102,12 +123,17 @@ METADATA_FORMATS: tuple[MetadataFormat, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One document as an OAI-PMH item: its identifier, its sets and its records' metadata as bytes."""
+    """One document as an OAI-PMH item: its identifier, datestamp, sets and records' metadata as bytes.
+
+    A deleted item (§2.5.1) has the time it was deleted as its datestamp, no sets and no metadata.
+    """
 
     identifier: str
     stem: str
+    datestamp: dt.datetime
     sets: tuple[str, ...]
     metadata: Mapping[str, bytes]
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +151,16 @@ class Repository:
     def response_date(self) -> str:
         """Return responseDate (§3.2): the build time, so that a response can be reproduced."""
         return _seconds(self.datestamp)
+
+    @property
+    def live(self) -> tuple[Item, ...]:
+        """Return the items that are not deleted."""
+        return tuple(item for item in self.items if not item.deleted)
+
+    @property
+    def earliest(self) -> dt.datetime:
+        """Return earliestDatestamp (§4.2): the earliest datestamp of an item, live or deleted; else the build time."""
+        return min((item.datestamp for item in self.items), default=self.datestamp)
 
 
 def _seconds(when: dt.datetime) -> str:
@@ -163,14 +199,38 @@ def tei_header(ctx: ExportContext, entry: dict[str, Any]) -> etree._Element:
     return header
 
 
+def _tombstones(ctx: ExportContext, live: set[str]) -> list[tuple[str, Item]]:
+    """Return the deleted items of the manifest's ``deleted`` list as (TEI file name, item).
+
+    A document listed there and among the documents too is live (it came back); should an
+    identifier be listed twice, its latest deletion counts.
+    """
+    info = ctx.corpus.info
+    found: dict[str, tuple[str, Item]] = {}
+    for tomb in ctx.corpus.manifest.get("deleted", []):
+        name = str(tomb["tei_path"])
+        stem = Path(name).stem
+        identifier = f"oai:{info['id']}:{stem}"
+        try:
+            when = dt.datetime.strptime(str(tomb["deleted"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        except ValueError:
+            raise CorpusError(Issue("manifest.deleted", name, f"its deletion time {tomb['deleted']!r} is not a "
+                                    "UTC time YYYY-MM-DDThh:mm:ssZ")) from None
+        if identifier in live or (identifier in found and found[identifier][1].datestamp >= when):
+            continue
+        found[identifier] = (name, Item(identifier, stem, when, (), {}, deleted=True))
+    return list(found.values())
+
+
 def repository(ctx: ExportContext) -> Repository:
-    """Describe the corpus as OAI-PMH items: identifiers, sets, oai_dc and tei metadata."""
+    """Describe the corpus as OAI-PMH items: identifiers, sets, oai_dc and tei metadata, and the deleted items."""
     info = ctx.corpus.info
     email = str(info.get("contact", ""))
     if not _EMAIL.fullmatch(email):
         raise ConfigError(Issue("config.contact", "[corpus] contact", f"{email!r} is not an email address; "
                                 "OAI-PMH needs one as the repository's adminEmail (§4.2): set it and ingest again"))
-    items: list[Item] = []
+    built = dt.datetime.fromtimestamp(ctx.build.epoch, dt.UTC)
+    named: list[tuple[str, Item]] = []
     type_names: dict[str, str] = {}
     for entry in ctx.corpus.documents:
         stem = document_stem(entry)
@@ -178,8 +238,12 @@ def repository(ctx: ExportContext) -> Repository:
         labels = type_labels(header)
         type_names.setdefault(str(entry["type"]), labels[0] if labels else str(entry["type"]))
         sets = tuple(sorted({f"type:{entry['type']}", f"lang:{entry['language']}"}))
-        items.append(Item(f"oai:{info['id']}:{stem}", stem, sets,
-                          {"oai_dc": _metadata_bytes(dc_record(ctx, entry)), "tei": _metadata_bytes(header)}))
+        named.append((str(entry["tei"]["path"]), Item(
+            f"oai:{info['id']}:{stem}", stem, built, sets,
+            {"oai_dc": _metadata_bytes(dc_record(ctx, entry)), "tei": _metadata_bytes(header)})))
+    tombstones = _tombstones(ctx, {item.identifier for _, item in named})
+    # Live and deleted items in one order, by TEI file name, as the documents are listed.
+    items = [item for _, item in sorted(named + tombstones, key=lambda pair: pair[0])]
     lang_names = {str(lang["code"]): str(lang["name"]) for lang in ctx.corpus.manifest["totals"]["languages"]}
     set_names: dict[str, str] = {}
     for item in items:
@@ -191,11 +255,13 @@ def repository(ctx: ExportContext) -> Repository:
             else:
                 set_names["lang"] = "Main languages"
                 set_names[spec] = lang_names.get(code, code)
-    fingerprint = hashlib.sha256(json.dumps(
-        [info["id"], ctx.build.epoch, [(e["tei"]["path"], e["tei"]["sha256"]) for e in ctx.corpus.documents]],
-        sort_keys=True).encode("utf-8")).hexdigest()[:16]
-    return Repository(str(info["title"]), email, dt.datetime.fromtimestamp(ctx.build.epoch, dt.UTC),
-                      tuple(items), tuple(sorted(set_names.items())), fingerprint)
+    state: list[Any] = [info["id"], ctx.build.epoch,
+                        [(e["tei"]["path"], e["tei"]["sha256"]) for e in ctx.corpus.documents]]
+    if "deleted" in ctx.corpus.manifest:
+        # A token goes stale when a tombstone is added, dropped or changed, as when a document is.
+        state.append(sorted(ctx.corpus.manifest["deleted"], key=lambda tomb: str(tomb["tei_path"])))
+    fingerprint = hashlib.sha256(json.dumps(state, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    return Repository(str(info["title"]), email, built, tuple(items), tuple(sorted(set_names.items())), fingerprint)
 
 
 # ------------------------------------------------------------------ XML
@@ -235,7 +301,8 @@ def _document(root: etree._Element) -> bytes:
 
 
 def _header(parent: etree._Element, item: Item, datestamp: str, sets: bool) -> None:
-    header = _sub(parent, _O + "header")
+    # §2.5.1: a deleted item's header says so, and names no set (a deleted item is in none).
+    header = _sub(parent, _O + "header", status="deleted") if item.deleted else _sub(parent, _O + "header")
     _sub(header, _O + "identifier", item.identifier)
     _sub(header, _O + "datestamp", datestamp)
     if sets:
@@ -246,18 +313,20 @@ def _header(parent: etree._Element, item: Item, datestamp: str, sets: bool) -> N
 def _record(parent: etree._Element, item: Item, prefix: str, datestamp: str, sets: bool) -> None:
     record = _sub(parent, _O + "record")
     _header(record, item, datestamp, sets)
-    _sub(record, _O + "metadata").append(_parse(item.metadata[prefix]))
+    if not item.deleted:  # §2.5.1: the record of a deleted item has a header only
+        _sub(record, _O + "metadata").append(_parse(item.metadata[prefix]))
 
 
-def _identify(parent: etree._Element, repo: Repository, base_url: str, granularity: str) -> None:
+def _identify(parent: etree._Element, repo: Repository, base_url: str, granularity: str, deleted: str,
+              earliest: dt.datetime) -> None:
     # The children in the order of §4.2 (IdentifyType of OAI-PMH.xsd).
-    earliest = _seconds(repo.datestamp) if granularity == GRANULARITY else repo.datestamp.strftime("%Y-%m-%d")
     _sub(parent, _O + "repositoryName", repo.name)
     _sub(parent, _O + "baseURL", base_url)
     _sub(parent, _O + "protocolVersion", "2.0")
     _sub(parent, _O + "adminEmail", repo.admin_email)
-    _sub(parent, _O + "earliestDatestamp", earliest)
-    _sub(parent, _O + "deletedRecord", "no")
+    _sub(parent, _O + "earliestDatestamp",
+         _seconds(earliest) if granularity == GRANULARITY else earliest.strftime("%Y-%m-%d"))
+    _sub(parent, _O + "deletedRecord", deleted)
     _sub(parent, _O + "granularity", granularity)
 
 
@@ -283,13 +352,14 @@ def static_repository(ctx: ExportContext) -> bytes:
     repo = repository(ctx)
     root = etree.Element(_S + "Repository", nsmap={None: STATIC_NS, "oai": OAI_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{STATIC_NS} {STATIC_SCHEMA}")
-    _identify(_sub(root, _S + "Identify"), repo, base_url, STATIC_GRANULARITY)
+    # Its restricted OAI-PMH schema has no deleted records: deletedRecord is no, the live documents only.
+    _identify(_sub(root, _S + "Identify"), repo, base_url, STATIC_GRANULARITY, "no", repo.datestamp)
     _metadata_formats(_sub(root, _S + "ListMetadataFormats"))
     day = repo.datestamp.strftime("%Y-%m-%d")
     for fmt in METADATA_FORMATS:
         # A static repository has no sets, no resumptionToken and days only (its restricted OAI-PMH schema).
         records = _sub(root, _S + "ListRecords", metadataPrefix=fmt.prefix)
-        for item in repo.items:
+        for item in repo.live:
             _record(records, item, fmt.prefix, day, sets=False)
     return _document(root)
 
@@ -456,11 +526,12 @@ class Provider:
 
     def _answer(self, verb: str, args: dict[str, str], body: etree._Element) -> None:
         if verb == "Identify":
-            _identify(body, self.repo, self.base_url, GRANULARITY)
+            _identify(body, self.repo, self.base_url, GRANULARITY, "persistent", self.repo.earliest)
         elif verb == "ListMetadataFormats":
             if "identifier" in args:
                 self._item(args["identifier"])
-            # Every item has both formats, so noMetadataFormats never arises.
+            # Every item has both formats (a deleted one, its deleted records in both), so noMetadataFormats
+            # never arises.
             _metadata_formats(body)
         elif verb == "ListSets":
             if "resumptionToken" in args:
@@ -480,13 +551,9 @@ class Provider:
                 errors.append(self._unknown(args["identifier"]))
             if errors or item is None:
                 raise _Failure(*errors)
-            _record(body, item, args["metadataPrefix"], self._datestamp, sets=True)
+            _record(body, item, args["metadataPrefix"], _seconds(item.datestamp), sets=True)
         else:
             self._list(verb, args, body)
-
-    @property
-    def _datestamp(self) -> str:
-        return _seconds(self.repo.datestamp)
 
     @staticmethod
     def _cannot(prefix: str) -> tuple[str, str]:
@@ -519,9 +586,9 @@ class Provider:
         page = selected[query.offset:query.offset + self.page_size]
         for item in page:
             if verb == "ListRecords":
-                _record(body, item, query.prefix, self._datestamp, sets=True)
+                _record(body, item, query.prefix, _seconds(item.datestamp), sets=True)
             else:
-                _header(body, item, self._datestamp, sets=True)
+                _header(body, item, _seconds(item.datestamp), sets=True)
         if len(selected) > self.page_size:
             following = query.offset + len(page)
             token = query.token(self.repo.fingerprint, following) if following < len(selected) else None
@@ -557,12 +624,10 @@ class Provider:
             raise _Failure(self._cannot(query.prefix))
         if query.set is not None and not self.repo.sets:
             raise _Failure(("noSetHierarchy", "The repository has no documents, hence no sets."))
-        stamp = self.repo.datestamp
-        if (start is not None and stamp < start) or (until is not None and stamp > until):
-            selected: list[Item] = []
-        else:
-            selected = [item for item in self.repo.items if query.set is None
-                        or any(s == query.set or s.startswith(query.set + ":") for s in item.sets)]
+        # Each item on its own datestamp; a deleted item is in no set.
+        selected = [item for item in self.repo.items
+                    if (start is None or item.datestamp >= start) and (until is None or item.datestamp <= until)
+                    and (query.set is None or any(s == query.set or s.startswith(query.set + ":") for s in item.sets))]
         if not selected:
             raise _Failure(("noRecordsMatch", "No record matches the arguments."))
         return selected
