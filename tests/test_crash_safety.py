@@ -44,7 +44,8 @@ DOCUMENTS = 2000
 
 def _sources(folder: Path, variant: int, count: int = DOCUMENTS) -> None:
     for n in range(count):
-        text = LETTER.format(day=1 + n % 28, n=n, extra=("les membres du bureau", "le trésorier")[variant % 2])
+        who = ("les membres du bureau", "le trésorier")[variant % 2]
+        text = LETTER.format(day=1 + n % 28, n=n, extra=f"{who} (séance {variant})" if variant > 1 else who)
         (folder / f"lettre-{n:04d}.txt").write_text(text, encoding="utf-8")
 
 
@@ -102,7 +103,9 @@ def test_killed_runs_leave_a_consistent_corpus_and_a_rerun_finishes(tmp_path: Pa
     full = time.monotonic() - t
     kills = 0
     for variant in range(6):
-        _sources(src, variant)  # every other run changes every document: files are replaced
+        # every run changes every document (no earlier record fits: each run encodes them all,
+        # as long as the clean run timed above), so files are replaced while the run is killed
+        _sources(src, variant)
         proc = _run(src, out)
         time.sleep(rng.uniform(0.15, 0.95) * full)
         if proc.poll() is None:
