@@ -28,12 +28,13 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..config import BuildInfo, CorpusConfig, build_info
-from ..corpus import Corpus, open_corpus
 from ..errors import ConfigError, Issue, OutputError
-from ..serialize import write_atomic
+
+if TYPE_CHECKING:  # the corpus reader is imported when an export runs, not when the command line starts
+    from ..corpus import Corpus
 
 #: Every format, in the order ``all`` writes them, with what it is.
 FORMATS: dict[str, str] = {
@@ -71,6 +72,8 @@ def export_build(env: Mapping[str, str], config: CorpusConfig, manifest_date: st
 
 def make_context(corpus_dir: Path, config: CorpusConfig, env: Mapping[str, str]) -> ExportContext:
     """Read and verify the corpus; return what the formats are made from."""
+    from ..corpus import open_corpus
+
     corpus = open_corpus(corpus_dir)
     return ExportContext(corpus, config, export_build(env, config, corpus.info["build_date"]))
 
@@ -93,6 +96,8 @@ def export(names: list[str], ctx: ExportContext, out_dir: Path) -> list[Path]:
 
 def write_file(path: Path, data: bytes) -> Path:
     """Write one file of an export atomically (the folder is created); return its path."""
+    from ..serialize import write_atomic
+
     try:
         write_atomic(path, data)
     except OSError as exc:
