@@ -99,7 +99,7 @@ def rejected_entry(r: Rejected) -> dict[str, Any]:
 
 def build_manifest(result: RunResult, config: CorpusConfig, build: BuildInfo, out_dir: Path) -> dict[str, Any]:
     """Return the manifest of a run as a JSON-ready dict."""
-    documents = [document_entry(a) for a in sorted(result.accepted, key=lambda a: a.tei_name)]
+    documents = [w.entry for w in sorted(result.accepted, key=lambda w: w.tei_name)]
     rejected = [rejected_entry(r) for r in sorted(result.rejected, key=lambda r: r.display)]
     return assemble(documents, rejected, config, build, result.schemas, deleted=result.deleted)
 

@@ -81,11 +81,24 @@ class Rejected:
     source: SourceDocument | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A document once it is on disk: its file, its manifest entry and its row of the run's table.
+
+    The run keeps this much of each document, not the document itself, so that its
+    memory grows with the number of documents by a few kilobytes each, not by their text.
+    """
+
+    tei_name: str
+    entry: dict[str, object]
+    row: tuple[str, ...]
+
+
 @dataclass
 class RunResult:
     """Everything a run produced, in source order."""
 
-    accepted: list[Accepted] = field(default_factory=list)
+    accepted: list[Written] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     schemas: dict[str, dict[str, str]] = field(default_factory=dict)
     reused: int = 0  # documents taken from an earlier run, unchanged
@@ -631,14 +644,14 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
         nonlocal rejected_before
         entries = [document_entry(a) for a in batch]
         checkpoints.begin(entries)
-        for a in batch:
+        for a, entry in zip(batch, entries, strict=True):
             try:
                 write_atomic(out_dir / a.tei_name, a.data, sync_dir=False)
             except OSError as exc:
                 raise OutputError(Issue("output.write", _display(out_dir / a.tei_name),
                     f"cannot be written ({exc.strerror or exc}); the files already written are complete and "
                     "the manifest lists only what is there")) from None
-            result.accepted.append(a)
+            result.accepted.append(Written(a.tei_name, entry, summary_row(a)))
             if progress:
                 progress(a.tei_name)
         sync_folder(out_dir)  # the renames are on disk before the checkpoint lists the files
@@ -721,22 +734,26 @@ def _check_output_dir(out_dir: Path) -> None:
             "is not writable; choose another output folder or fix its permissions"))
 
 
+def summary_row(a: Accepted) -> tuple[str, ...]:
+    """Return a written document's row of the end-of-run table."""
+    x = a.record.extraction
+    if x.doc_type.is_correspondence:
+        who = _cut(" & ".join(p.label for p in x.senders) or "?", 30) + " → " + _cut(
+            " & ".join(p.label for p in x.addressees) or "?", 30)
+    else:
+        who = " & ".join(p.label for p in x.authors) or "–"
+    langs = " ".join(f"{s.code} {s.percent}%" for s in x.languages)
+    date = (x.date.iso or "?") if x.date else "–"
+    if x.date and not x.date.when:
+        date = human_date(x.date).replace("undated, ", "")
+    valid = "+".join(v.schema for v in a.verdicts if v.valid)
+    return (a.tei_name, x.doc_type.value, date, _cut(who, 60), langs, valid)
+
+
 def summary_rows(result: RunResult) -> list[tuple[str, ...]]:
     """Return the rows of the end-of-run table."""
     rows: list[tuple[str, ...]] = [("document", "type", "date", "sender → addressee", "languages", "valid")]
-    for a in result.accepted:
-        x = a.record.extraction
-        if x.doc_type.is_correspondence:
-            who = _cut(" & ".join(p.label for p in x.senders) or "?", 30) + " → " + _cut(
-                " & ".join(p.label for p in x.addressees) or "?", 30)
-        else:
-            who = " & ".join(p.label for p in x.authors) or "–"
-        langs = " ".join(f"{s.code} {s.percent}%" for s in x.languages)
-        date = (x.date.iso or "?") if x.date else "–"
-        if x.date and not x.date.when:
-            date = human_date(x.date).replace("undated, ", "")
-        valid = "+".join(v.schema for v in a.verdicts if v.valid)
-        rows.append((a.tei_name, x.doc_type.value, date, _cut(who, 60), langs, valid))
+    rows.extend(w.row for w in result.accepted)
     for r in result.rejected:
         rows.append((Path(r.display).name, "–", "–", "–", "–", "FAILED"))
     return rows
