@@ -67,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--max-bytes", type=int, default=None, metavar="N",
                      help="refuse files larger than N bytes (default 256 MiB)")
     exp = sub.add_parser("export", help="write exchange formats of a corpus: BagIt, CMIF, OAI-PMH, Dublin Core")
-    exp.add_argument("format", metavar="FORMAT", choices=("all", *_export_formats()),
-                     help="one of: all, " + ", ".join(_export_formats()))
+    formats = ("all", *_export_formats())
+    exp.add_argument("format", metavar="FORMAT", choices=formats, help="one of: " + ", ".join(formats))
     exp.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="folder to write into")
     exp.add_argument("--corpus", type=Path, default=Path("tei"), metavar="CORPUS",
                      help="the folder `tei-ingest ingest` wrote (default: tei)")

@@ -387,22 +387,31 @@ def iter_outcomes(task: _Task, refs: list[SourceRef], executor: Executor,
             yield task.run_one(ref, validators)
         return
     import multiprocessing
-    from collections import deque
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
-    chunks = [refs[i:i + CHUNK] for i in range(0, len(refs), CHUNK)]
     # "spawn": a fresh interpreter per worker, safe whatever threads this process runs.
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        window: deque[Future[list[Accepted | Rejected]]] = deque()
-        pending = iter(chunks)
-        for chunk in itertools.islice(pending, 4 * jobs):
-            window.append(pool.submit(task.run_chunk, chunk))
-        while window:
-            done = window.popleft().result()
-            nxt = next(pending, None)
-            if nxt is not None:
-                window.append(pool.submit(task.run_chunk, nxt))
-            yield from done
+        yield from _in_order(lambda chunk: pool.submit(task.run_chunk, chunk), refs, 4 * jobs)
+
+
+def _in_order(submit: Callable[[list[SourceRef]], Any], refs: list[SourceRef], window: int,
+              collect: Callable[[Any], list[Accepted | Rejected]] = lambda future: future.result(),
+              ) -> Iterator[Accepted | Rejected]:
+    """Yield the outcomes of chunks of sources handed to workers, in order, ``window`` chunks in flight.
+
+    ``submit`` hands a chunk over and returns its future (concurrent.futures or Dask);
+    ``collect`` waits for one and returns its outcomes.
+    """
+    from collections import deque
+
+    chunks = (refs[i:i + CHUNK] for i in range(0, len(refs), CHUNK))
+    flight = deque(submit(chunk) for chunk in itertools.islice(chunks, window))
+    while flight:
+        done = collect(flight.popleft())
+        nxt = next(chunks, None)
+        if nxt is not None:
+            flight.append(submit(nxt))
+        yield from done
 
 
 #: How long to keep trying to reach a Dask scheduler before the run gives up (exit 3).
@@ -423,31 +432,22 @@ def _iter_dask(task: _Task, refs: list[SourceRef], scheduler: str) -> Iterator[A
     except ImportError:
         raise ConfigError(Issue("executor.dask", scheduler, "dask.distributed is not installed: "
                                 "pip install 'tei-ingest[dask]'")) from None
-    from collections import deque
-
     try:
         client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise ConfigError(Issue("executor.dask", scheduler, f"cannot reach the Dask scheduler ({exc}); "
                                 "check the address (tcp://HOST:PORT) and that the scheduler runs")) from None
+    def collect(future: Any) -> list[Accepted | Rejected]:
+        try:
+            return future.result()  # type: ignore[no-any-return]
+        except Exception as exc:  # noqa: BLE001 - a lost worker stops the run; what is written stays true
+            raise OutputError(Issue("executor.dask", scheduler, f"a Dask worker failed ({type(exc).__name__}: "
+                                    f"{exc}); the files already written are complete: run again")) from None
+
     with client:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        chunks = iter([refs[i:i + CHUNK] for i in range(0, len(refs), CHUNK)])
-        window: deque[Any] = deque()
-        for chunk in itertools.islice(chunks, 4 * workers):
-            window.append(client.submit(task.run_chunk, chunk, pure=False))
-        while window:
-            future = window.popleft()
-            try:
-                done = future.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker stops the run; what is written stays true
-                raise OutputError(Issue("executor.dask", scheduler, f"a Dask worker failed ({type(exc).__name__}: "
-                                        f"{exc}); the files already written are complete: run again")) from None
-            nxt = next(chunks, None)
-            if nxt is not None:
-                window.append(client.submit(task.run_chunk, nxt, pure=False))
-            yield from done
-
+        yield from _in_order(lambda chunk: client.submit(task.run_chunk, chunk, pure=False), refs, 4 * workers,
+                             collect)
 
 
 class _Records:

@@ -163,13 +163,16 @@ def assign_languages(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str,
     """Set each block's language; return the blocks, the main language and the shares."""
     detected: list[tuple[str, float] | None] = []
     quick: list[bool] = []  # CLD2's answer, to be confirmed against the main language
+    texts: list[str] = []  # each block without its runs in another script
     for b in blocks:
         own = script_language(b.text)
         if own:
             detected.append((own, 1.0))
             quick.append(False)
+            texts.append("")  # never asked again: its script decides
             continue
         text = _letters_outside(b.text, foreign_runs(b.text, ""))
+        texts.append(text)
         fast = quick_detect(text)
         detected.append((fast, CLD2_PROB) if fast else detect(text))
         quick.append(fast is not None)
@@ -184,7 +187,7 @@ def assign_languages(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str,
         if not redo:
             break
         for i in redo:
-            detected[i] = detect(_letters_outside(blocks[i].text, foreign_runs(blocks[i].text, "")))
+            detected[i] = detect(texts[i])
             quick[i] = False
     if not main:
         text = " ".join(b.text for b in blocks)
