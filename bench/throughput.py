@@ -104,13 +104,13 @@ def stages(paths: list[Path], out: Path) -> tuple[dict[str, float], float]:
     config, _ = load_config(ROOT / "tei-ingest.toml")
     build = BuildInfo(__version__, int(EPOCH))
     validators = Validators(config, None, False)
-    encode_source(SourceRef(paths[0], paths[0].name), config, build, validators, out)  # warm the caches
+    encode_source(SourceRef(str(paths[0]), paths[0].name), config, build, validators, out)  # warm the caches
     timings: dict[str, float] = defaultdict(float)
     t = time.perf_counter()
     with stage_timer(timings):
         for p in paths:
             try:
-                encode_source(SourceRef(p, p.name), config, build, validators, out)
+                encode_source(SourceRef(str(p), p.name), config, build, validators, out)
             except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not stop
                 print(f"  {p.name}: {exc}", file=sys.stderr)
     return dict(timings), (time.perf_counter() - t) / len(paths)

@@ -194,7 +194,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from .pipeline import format_table, run, summary_rows
+    from .pipeline import run, table_lines
 
     if args.jobs < 1:
         print("tei-ingest: --jobs must be at least 1", file=sys.stderr)
@@ -216,9 +216,10 @@ def _ingest(args: argparse.Namespace) -> int:
         for issue in r.issues:
             print(f"error: {issue}", file=sys.stderr)
     if not args.quiet:
-        print(format_table(summary_rows(result)))
+        for line in table_lines(result):
+            print(line)
         checked = "project schema" + (" and tei_all" if "tei_all" in result.schemas else "")
-        print(f"\n{len(result.accepted)} written to {args.output}, {len(result.rejected)} failed; "
+        print(f"\n{result.written} written to {args.output}, {len(result.rejected)} failed; "
               f"validated against the {checked}.")
         if "tei_all" not in result.schemas:
             print("warning: tei_all.rng not found, documents were not checked against it "

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
+import re
+import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,8 @@ from .encode import language_name
 from .model import DateValue, Party
 
 if TYPE_CHECKING:
-    from .pipeline import Accepted, Rejected, RunResult
+    from .ledger import Totals
+    from .pipeline import Accepted, Rejected
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = "1.0"
@@ -97,25 +100,27 @@ def rejected_entry(r: Rejected) -> dict[str, Any]:
     }
 
 
-def build_manifest(result: RunResult, config: CorpusConfig, build: BuildInfo, out_dir: Path) -> dict[str, Any]:
-    """Return the manifest of a run as a JSON-ready dict."""
-    documents = [w.entry for w in sorted(result.accepted, key=lambda w: w.tei_name)]
-    rejected = [rejected_entry(r) for r in sorted(result.rejected, key=lambda r: r.display)]
-    return assemble(documents, rejected, config, build, result.schemas, deleted=result.deleted)
+def totals(documents: Totals, rejected: int) -> dict[str, Any]:
+    """Return the manifest's ``totals`` of documents and rejected sources."""
+    return {
+        "sources": documents.documents + rejected,
+        "accepted": documents.documents,
+        "rejected": rejected,
+        "bytes": documents.bytes,
+        "languages": [{"code": c, "name": language_name(c), "documents": n}
+                      for c, n in sorted(documents.languages.items())],
+        "types": dict(sorted(documents.types.items())),
+    }
 
 
-def assemble(documents: list[dict[str, Any]], rejected: list[dict[str, Any]], config: CorpusConfig,
-             build: BuildInfo, schemas: dict[str, dict[str, str]],
-             pending: list[dict[str, Any]] | None = None,
-             deleted: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Return a manifest from document and rejection entries (sorted by the caller).
+def manifest_head(rejected: list[dict[str, Any]], config: CorpusConfig, build: BuildInfo,
+                  schemas: dict[str, dict[str, str]], totals: dict[str, Any],
+                  deleted: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Return everything of a manifest but its documents (and journal), which are streamed in.
 
-    ``pending`` is only for the checkpoints of a run that is still writing: the files being
-    replaced or removed, each with the entry of its new state and of its old one.
-    ``deleted`` lists the documents earlier runs wrote that are no longer in the corpus.
+    ``rejected`` is sorted by the caller; ``deleted`` lists the documents earlier runs
+    wrote that are no longer in the corpus.
     """
-    languages: Counter[str] = Counter(d["language"] for d in documents)
-    types: Counter[str] = Counter(d["type"] for d in documents)
     corpus: dict[str, Any] = {
         "id": config.id,
         "title": config.title,
@@ -129,39 +134,62 @@ def assemble(documents: list[dict[str, Any]], rejected: list[dict[str, Any]], co
         "digest_algorithms": list(DIGESTS),
         "schemas": schemas,
     }
-    manifest: dict[str, Any] = {
+    head: dict[str, Any] = {
         "manifest_version": MANIFEST_VERSION,
         "corpus": corpus,
-        "totals": {
-            "sources": len(documents) + len(rejected),
-            "accepted": len(documents),
-            "rejected": len(rejected),
-            "bytes": sum(d["tei"]["bytes"] for d in documents),
-            "languages": [{"code": c, "name": language_name(c), "documents": n}
-                          for c, n in sorted(languages.items())],
-            "types": dict(sorted(types.items())),
-        },
-        "documents": documents,
+        "totals": totals,
         "rejected": rejected,
     }
     if deleted:
-        manifest["deleted"] = sorted(deleted, key=lambda d: str(d["tei_path"]))
-    if pending:
-        manifest["pending"] = pending
-    return manifest
+        head["deleted"] = sorted(deleted, key=lambda d: str(d["tei_path"]))
+    return head
 
 
-def manifest_bytes(manifest: dict[str, Any], *, compact: bool = False) -> bytes:
-    """Return the canonical bytes of a manifest (``compact``: on one line, for the checkpoints of a run).
+#: Bytes gathered before a piece of a streamed manifest is handed on.
+CHUNK_BYTES = 1 << 16
 
-    Python's JSON encoder is C code only without indentation, so the checkpoints a run
-    writes while it works are compact; the manifest a finished run leaves is indented.
+
+def manifest_chunks(head: dict[str, Any], documents: Iterable[str], pending: Iterable[str] | None = None,
+                    *, compact: bool = False) -> Iterator[bytes]:
+    """Yield the canonical bytes of a manifest whose documents (and journal) come as JSON texts.
+
+    ``documents`` and ``pending`` are already encoded: compact for a checkpoint
+    (``compact``, on one line), or indented as items of the list for the finished manifest
+    (``ledger.pretty_json``). The bytes are those ``json.dumps`` gives for the whole
+    manifest with sorted keys: compact, or indented by two with a trailing newline. The
+    checkpoints a run writes while it works are compact, because Python's JSON encoder is
+    C code only without indentation; a journal (``pending``) is only in checkpoints.
     """
+    token = uuid.uuid4().hex
+    lists: dict[str, Iterable[str]] = {"documents": documents}
+    if pending is not None:
+        lists["pending"] = pending
+    skeleton = {**head, **{key: f"{token}{key}" for key in lists}}
     if compact:
-        text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        text = json.dumps(skeleton, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     else:
-        text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
-    return (text + "\n").encode("utf-8")
+        text = json.dumps(skeleton, ensure_ascii=False, indent=2, sort_keys=True)
+    text += "\n"
+    parts = re.split(f'"{token}(documents|pending)"', text)
+    buffer: list[str] = [parts[0]]
+    size = len(parts[0])
+    for key, after in zip(parts[1::2], parts[2::2], strict=True):
+        first = True
+        for item in lists[key]:
+            if first:
+                buffer.append("[" if compact else "[\n")
+                first = False
+            else:
+                buffer.append("," if compact else ",\n")
+            buffer.append(item)
+            size += len(item)
+            if size >= CHUNK_BYTES:
+                yield "".join(buffer).encode("utf-8")
+                buffer, size = [], 0
+        buffer.append("[]" if first else ("]" if compact else "\n  ]"))
+        buffer.append(after)
+        size += len(after)
+    yield "".join(buffer).encode("utf-8")
 
 
 def manifest_schema_path() -> Path:

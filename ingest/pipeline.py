@@ -43,9 +43,9 @@ from .errors import (
 from .extract.metadata import extract
 from .extract.structure import parse_structure
 from .gazetteer import find_places
-from .manifest import MANIFEST_NAME, build_manifest, manifest_bytes
+from .manifest import MANIFEST_NAME
 from .model import Extraction, Party, PartyKind, Record, SourceDocument
-from .serialize import sync_folder, to_bytes, write_atomic
+from .serialize import stage_file, sync_folder, to_bytes, write_atomic_chunks
 from .sources import MAX_SOURCE_BYTES, read_source
 from .validate import PROJECT_RNG, PROJECT_SCH, ProjectSchema, TeiAllSchema, Verdict, find_tei_all, schema_dir
 
@@ -56,10 +56,18 @@ SOURCE_SUFFIXES = (".txt",)
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:
-    """A source to ingest: its path and the form shown to the user."""
+    """A source to ingest: its path and the form shown to the user.
 
-    path: Path
+    The path is kept as a string: a run holds one of these per source, and a ``Path``
+    object costs several times the memory of its text.
+    """
+
+    location: str
     display: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,23 +90,42 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
-class Written:
-    """A document once it is on disk: its file, its manifest entry and its row of the run's table.
+class Encoded:
+    """A document ready to be written: its bytes, its manifest entry and its row of the run's table.
 
-    The run keeps this much of each document, not the document itself, so that its
-    memory grows with the number of documents by a few kilobytes each, not by their text.
+    Workers send this back, and the record cache keeps it: everything the writing process
+    needs, already encoded as text, so that it builds no objects per document.
     """
 
     tei_name: str
-    entry: dict[str, object]
+    data: bytes
+    sha256: str
+    entry: str  # the manifest entry, compact JSON (checkpoints)
+    pretty: str  # the same, indented as the finished manifest writes it
     row: tuple[str, ...]
+    type: str
+    language: str
+
+    @classmethod
+    def of(cls, a: Accepted) -> Encoded:
+        from .ledger import compact_json, pretty_json
+        from .manifest import document_entry
+
+        entry = document_entry(a)
+        return cls(a.tei_name, a.data, entry["tei"]["sha256"], compact_json(entry), pretty_json(entry),
+                   summary_row(a), entry["type"], entry["language"])
 
 
 @dataclass
 class RunResult:
-    """Everything a run produced, in source order."""
+    """Everything a run produced, in source order.
 
-    accepted: list[Written] = field(default_factory=list)
+    The documents written are in ``ledger`` (on disk, see ``ingest.ledger``), so that a
+    run's memory does not grow with the corpus; ``rows`` reads their rows of the table back.
+    """
+
+    written: int = 0
+    ledger: Any = None
     rejected: list[Rejected] = field(default_factory=list)
     schemas: dict[str, dict[str, str]] = field(default_factory=dict)
     reused: int = 0  # documents taken from an earlier run, unchanged
@@ -135,9 +162,9 @@ def collect_sources(paths: Iterable[Path]) -> tuple[list[SourceRef], list[Reject
             for name in entries:
                 if name.startswith(".") or not name.lower().endswith(SOURCE_SUFFIXES):
                     continue
-                found.append(SourceRef(p / name, _display(p / name)))
+                found.append(SourceRef(str(p / name), _display(p / name)))
         elif p.exists() or p.is_symlink():
-            found.append(SourceRef(p, _display(p)))
+            found.append(SourceRef(str(p), _display(p)))
         else:
             bad.append(Rejected(_display(p), (Issue("source.missing", _display(p),
                 "does not exist; check the path"),)))
@@ -299,8 +326,9 @@ def _lock(out_dir: Path) -> int:
 #: Documents encoded before their files are written together (one checkpoint per batch).
 BATCH = 32
 #: A checkpoint rewrites the whole manifest, so batches grow with the corpus (an eighth of
-#: what is listed, at least BATCH) up to this many documents held in memory at once.
-MAX_BATCH = 1024
+#: what is listed, at least BATCH) up to this many. A batch holds its documents' manifest
+#: entries (about 1.5 KB each); their files wait on disk, as temporary files.
+MAX_BATCH = 8192
 
 
 @functools.cache
@@ -328,10 +356,11 @@ class _Task:
     out_dir: Path
     max_bytes: int
 
-    def run_one(self, ref: SourceRef, validators: Validators) -> Accepted | Rejected:
+    def run_one(self, ref: SourceRef, validators: Validators) -> Encoded | Rejected:
         """Encode one source, or say why it could not be: one document never stops the corpus."""
         try:
-            return encode_source(ref, self.config, self.build, validators, self.out_dir, self.max_bytes)
+            return Encoded.of(encode_source(ref, self.config, self.build, validators, self.out_dir,
+                                            self.max_bytes))
         except IngestError as exc:
             return Rejected(ref.display, exc.issues)
         except RecursionError:
@@ -342,7 +371,7 @@ class _Task:
                 f"internal error {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno}); "
                 "please report it with the source file"),))
 
-    def run_chunk(self, refs: list[SourceRef]) -> list[Accepted | Rejected]:
+    def run_chunk(self, refs: list[SourceRef]) -> list[Encoded | Rejected]:
         """Encode a chunk of sources in a worker process."""
         return [self.run_one(ref, _worker_validators(self)) for ref in refs]
 
@@ -373,7 +402,7 @@ class Executor:
 
 
 def iter_outcomes(task: _Task, refs: list[SourceRef], executor: Executor,
-                  validators: Validators) -> Iterator[Accepted | Rejected]:
+                  validators: Validators) -> Iterator[Encoded | Rejected]:
     """Yield the outcome of every source, in order, from this process, local workers or a Dask cluster.
 
     At most a few chunks per worker are in flight, so memory does not grow with the corpus.
@@ -395,8 +424,8 @@ def iter_outcomes(task: _Task, refs: list[SourceRef], executor: Executor,
 
 
 def _in_order(submit: Callable[[list[SourceRef]], Any], refs: list[SourceRef], window: int,
-              collect: Callable[[Any], list[Accepted | Rejected]] = lambda future: future.result(),
-              ) -> Iterator[Accepted | Rejected]:
+              collect: Callable[[Any], list[Encoded | Rejected]] = lambda future: future.result(),
+              ) -> Iterator[Encoded | Rejected]:
     """Yield the outcomes of chunks of sources handed to workers, in order, ``window`` chunks in flight.
 
     ``submit`` hands a chunk over and returns its future (concurrent.futures or Dask);
@@ -418,7 +447,7 @@ def _in_order(submit: Callable[[list[SourceRef]], Any], refs: list[SourceRef], w
 DASK_CONNECT_TIMEOUT = "20s"
 
 
-def _iter_dask(task: _Task, refs: list[SourceRef], scheduler: str) -> Iterator[Accepted | Rejected]:
+def _iter_dask(task: _Task, refs: list[SourceRef], scheduler: str) -> Iterator[Encoded | Rejected]:
     """Yield the outcome of every source, in order, computed on the workers of a Dask cluster.
 
     The workers run the same code on the same paths: they need tei-ingest installed and the
@@ -437,7 +466,7 @@ def _iter_dask(task: _Task, refs: list[SourceRef], scheduler: str) -> Iterator[A
     except (OSError, TimeoutError) as exc:
         raise ConfigError(Issue("executor.dask", scheduler, f"cannot reach the Dask scheduler ({exc}); "
                                 "check the address (tcp://HOST:PORT) and that the scheduler runs")) from None
-    def collect(future: Any) -> list[Accepted | Rejected]:
+    def collect(future: Any) -> list[Encoded | Rejected]:
         try:
             return future.result()  # type: ignore[no-any-return]
         except Exception as exc:  # noqa: BLE001 - a lost worker stops the run; what is written stays true
@@ -479,7 +508,7 @@ class _Records:
     def has(self, key: str | None) -> bool:
         return key is not None and disk.exists("records", key[:2], f"{key}.pickle")
 
-    def get(self, key: str | None) -> Accepted | None:
+    def get(self, key: str | None) -> Encoded | None:
         if key is None:
             return None
         data = disk.read("records", key[:2], f"{key}.pickle")
@@ -489,133 +518,11 @@ class _Records:
             found = pickle.loads(data)
         except Exception:  # noqa: BLE001 - a damaged record is a miss
             return None
-        return found if isinstance(found, Accepted) else None
+        return found if isinstance(found, Encoded) else None
 
-    def put(self, key: str | None, accepted: Accepted) -> None:
+    def put(self, key: str | None, accepted: Encoded) -> None:
         if key is not None:
             disk.write(pickle.dumps(accepted, protocol=pickle.HIGHEST_PROTOCOL), "records", key[:2], f"{key}.pickle")
-
-
-class _Checkpoints:
-    """Keeps ``manifest.json`` true to the folder while a run replaces the files in it.
-
-    A folder of many files cannot change in one atomic step, so the manifest keeps a
-    journal: before a batch of files is written (or a file removed), a checkpoint lists
-    each of them under ``pending`` with the entry of its new state and of its old one
-    (none: not there); once they are in place, a checkpoint moves them to ``documents``.
-    Each file is written atomically, so a run killed at any point leaves a manifest that
-    describes exactly what is there: every listed file with its digest, and every pending
-    file in one of the two states given for it. The next run reads the journal back.
-    """
-
-    def __init__(self, out_dir: Path, config: CorpusConfig, build: BuildInfo, schemas: dict[str, dict[str, str]]):
-        import json
-
-        self.out_dir = out_dir
-        self.path = out_dir / MANIFEST_NAME
-        self.config, self.build, self.schemas = config, build, schemas
-        self.entries: dict[str, dict[str, object]] = {}
-        self.rejected: list[dict[str, object]] = []
-        self.pending: list[dict[str, object]] = []
-        #: every document the folder's manifest listed or was writing, by file name
-        self.listed_before: dict[str, dict[str, object]] = {}
-        #: the tombstones of earlier runs, by file name
-        self.deleted: dict[str, dict[str, object]] = {}
-        try:
-            old = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            old = {}
-        if not isinstance(old, dict):
-            old = {}
-        documents = old.get("documents", [])
-        documents = documents if isinstance(documents, list) else []
-        # an interrupted run's journal: each pending file is in its new state, its old one, or absent
-        for item in old.get("pending", []) if isinstance(old.get("pending"), list) else []:
-            if isinstance(item, dict):
-                documents = [*documents, *(e for e in (item.get("previous"), item.get("document")) if e)]
-        for entry in documents:
-            name = self._exact(entry)
-            if name is not None:
-                self.entries[name] = entry
-            with contextlib.suppress(KeyError, TypeError):
-                self.listed_before[str(entry["tei"]["path"])] = entry
-        for tomb in old.get("deleted", []) if isinstance(old.get("deleted"), list) else []:
-            if isinstance(tomb, dict) and isinstance(tomb.get("tei_path"), str):
-                self.deleted[tomb["tei_path"]] = tomb
-
-    def _exact(self, entry: object) -> str | None:
-        """Return the file name of an entry when the file is there with the entry's digest."""
-        try:
-            name = entry["tei"]["path"]  # type: ignore[index]
-            if not isinstance(name, str) or "/" in name or name.startswith("."):
-                return None
-            data = (self.out_dir / name).read_bytes()
-        except (OSError, KeyError, TypeError):
-            return None
-        return name if hashlib.sha256(data).hexdigest() == entry["tei"].get("sha256") else None  # type: ignore[index]
-
-    def begin(self, entries: list[dict[str, object]], removed: Iterable[str] = ()) -> None:
-        """Write a checkpoint that lists the files about to be written or removed as pending."""
-        for e in entries:
-            name = e["tei"]["path"]  # type: ignore[index]
-            old = self.entries.get(name)
-            if old is not None and old["tei"]["sha256"] == e["tei"]["sha256"]:  # type: ignore[index]
-                continue  # the file is already there with these bytes: it is not rewritten
-            self.pending.append({"document": e, "previous": self.entries.pop(name, None)})
-        for name in removed:
-            if name in self.entries:
-                self.pending.append({"document": None, "previous": self.entries.pop(name)})
-        if self.pending:
-            self.write()
-
-    def finish(self, entries: list[dict[str, object]], rejected: list[dict[str, object]]) -> None:
-        """Write a checkpoint with the files now in place and the sources newly rejected.
-
-        A batch that changed nothing (every file already listed as it is) writes nothing.
-        """
-        changed = bool(self.pending or rejected)
-        for e in entries:
-            name = e["tei"]["path"]  # type: ignore[index]
-            changed = changed or self.entries.get(name) != e
-            self.entries[name] = e
-        self.pending.clear()
-        self.rejected.extend(rejected)
-        if changed:
-            self.write()
-
-    def write(self) -> None:
-        from .manifest import assemble
-
-        documents = [self.entries[n] for n in sorted(self.entries)]
-        rejected = sorted(self.rejected, key=lambda r: str(r["source"]["path"]))  # type: ignore[index]
-        pending = sorted(self.pending, key=_pending_name)
-        data = manifest_bytes(assemble(documents, rejected, self.config, self.build, self.schemas, pending,
-                                       list(self.deleted.values())), compact=True)
-        try:
-            write_atomic(self.path, data)
-        except OSError as exc:
-            raise OutputError(Issue("output.write", _display(self.path),
-                f"cannot be written ({exc.strerror or exc})")) from None
-
-
-def tombstones(listed_before: Mapping[str, Mapping[str, object]], deleted: Mapping[str, dict[str, object]],
-               listed_now: set[str], build: BuildInfo) -> list[dict[str, object]]:
-    """Return the corpus's tombstones: every document listed once and not now, dated when it left.
-
-    A tombstone keeps the date of the run that first left the document out; a document
-    that is listed again loses its tombstone.
-    """
-    out = {name: tomb for name, tomb in deleted.items() if name not in listed_now}
-    for name, entry in listed_before.items():
-        if name not in listed_now and name not in out:
-            out[name] = {"id": entry.get("id", ""), "tei_path": name, "title": entry.get("title", ""),
-                         "deleted": build.timestamp}
-    return [out[name] for name in sorted(out)]
-
-
-def _pending_name(item: dict[str, object]) -> str:
-    entry = item["document"] or item["previous"]
-    return str(entry["tei"]["path"])  # type: ignore[index]
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
@@ -625,51 +532,97 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
             tmp.unlink()
 
 
+def _output_error(path: Path, exc: OSError, more: str = "") -> OutputError:
+    return OutputError(Issue("output.write", _display(path), f"cannot be written ({exc.strerror or exc}){more}"))
+
+
+_PARTIAL = "; the files already written are complete and the manifest lists only what is there"
+
+
 def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir: Path, task: _Task,
                 validators: Validators, progress: Callable[[str], None] | None, executor: Executor) -> RunResult:
-    config, build, max_bytes = task.config, task.build, task.max_bytes
-    from .manifest import document_entry, rejected_entry
+    """Encode what needs it, write it batch by batch with the manifest's journal, then the manifest.
 
+    The manifest stays true to the folder while the files in it are replaced: a folder of
+    many files cannot change in one atomic step, so the manifest keeps a journal. Each
+    batch's files are first written to temporary files; a checkpoint then lists each file
+    that changes under ``pending``, with the entry of its new state and of its old one
+    (none: not there), and lists the files of earlier batches as ``documents``; then they
+    are renamed into place. A run killed at any point leaves a manifest that describes
+    exactly what is there: every listed file with its digest, and every pending file in
+    one of the two states given for it. The next run reads the journal back, and the
+    finished manifest has none. A batch that changes no file writes no checkpoint. The run's state is in the ledger
+    (``ingest.ledger``), on disk, and every manifest is streamed from it.
+    """
+    from .ledger import Ledger, Staged
+    from .manifest import manifest_chunks, manifest_head, rejected_entry, totals
+
+    config, build, max_bytes = task.config, task.build, task.max_bytes
     _remove_stale_temporaries(out_dir)
     result = RunResult(rejected=list(result_rejected))
     result.schemas = _schema_info(validators)
-    checkpoints = _Checkpoints(out_dir, config, build, result.schemas)
-    previous = dict(checkpoints.entries)
+    manifest_path = out_dir / MANIFEST_NAME
+    ledger = result.ledger = Ledger(out_dir)
+    earlier_tombstones = ledger.earlier_tombstones()
     records = _Records(config, build, validators, out_dir, result.schemas, max_bytes)
-    seen: dict[str, str] = {}
-    batch: list[Accepted] = []
+    batch: list[Staged] = []
+    rejected: list[dict[str, object]] = []  # entries of this run's rejections, for the checkpoints
     rejected_before = len(result.rejected)
+
+    def checkpoint() -> None:
+        head = manifest_head(sorted(rejected, key=lambda r: str(r["source"]["path"])),
+                             config, build, result.schemas, totals(ledger.listed_totals(), len(rejected)),
+                             earlier_tombstones)
+        chunks = manifest_chunks(head, ledger.listed(), ledger.pending() if ledger.has_pending() else None,
+                                 compact=True)
+        try:
+            write_atomic_chunks(manifest_path, chunks)
+        except OSError as exc:
+            raise _output_error(manifest_path, exc) from None
 
     def commit() -> None:
         nonlocal rejected_before
-        entries = [document_entry(a) for a in batch]
-        checkpoints.begin(entries)
-        for a, entry in zip(batch, entries, strict=True):
-            try:
-                write_atomic(out_dir / a.tei_name, a.data, sync_dir=False)
-            except OSError as exc:
-                raise OutputError(Issue("output.write", _display(out_dir / a.tei_name),
-                    f"cannot be written ({exc.strerror or exc}); the files already written are complete and "
-                    "the manifest lists only what is there")) from None
-            result.accepted.append(Written(a.tei_name, entry, summary_row(a)))
+        if ledger.begin(batch):
+            checkpoint()
+        for s in batch:
+            if s.tmp is not None:
+                try:
+                    os.replace(s.tmp, out_dir / s.name)
+                except OSError as exc:
+                    raise _output_error(out_dir / s.name, exc, _PARTIAL) from None
             if progress:
-                progress(a.tei_name)
+                progress(s.name)
         sync_folder(out_dir)  # the renames are on disk before the checkpoint lists the files
-        checkpoints.finish(entries, [rejected_entry(r) for r in result.rejected[rejected_before:]])
+        rejected.extend(rejected_entry(r) for r in result.rejected[rejected_before:])
         rejected_before = len(result.rejected)
+        # the files are in place: the next checkpoint (or the finished manifest) lists them as
+        # documents; until then the journal says they are in one of two states, which is true
+        ledger.finish(batch)
         batch.clear()
+
+    def stage(item: Encoded) -> None:
+        tmp = None
+        if ledger.listed_sha256(item.tei_name) != item.sha256:
+            try:
+                tmp = stage_file(out_dir / item.tei_name, item.data)
+            except OSError as exc:
+                raise _output_error(out_dir / item.tei_name, exc, _PARTIAL) from None
+        batch.append(Staged(item.tei_name, tmp, item.entry, item.sha256, len(item.data), item.type, item.language))
+        ledger.add_written(item.tei_name, len(item.data), item.type, item.language, item.pretty, item.row)
+        result.written += 1
 
     # Which sources need encoding is decided here, in order; the encoding itself runs in
     # this process or in `jobs` worker processes, and its results come back in source order.
     todo: list[tuple[SourceRef, str | None, bool]] = []
     for ref in refs:
-        key = _collision_key(output_name(ref.path.stem))
-        if key in seen:
+        name = output_name(ref.path.stem)
+        clash = ledger.claim(_collision_key(name), name, ref.display)
+        if clash is not None:
+            ledger.add_current(name)
             result.rejected.append(Rejected(ref.display, (Issue("output.collision", ref.display,
-                f"its output name would overwrite the output of {seen[key]} on some file systems "
+                f"its output name would overwrite the output of {clash} on some file systems "
                 "(names differ only in case or Unicode form); rename one of them"),)))
             continue
-        seen[key] = ref.display
         record_key = records.key(ref, max_bytes)
         todo.append((ref, record_key, records.has(record_key)))
     encoded = iter_outcomes(task, [ref for ref, _, hit in todo if not hit], executor, validators)
@@ -677,35 +630,35 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
         cached = records.get(record_key) if hit else None
         if cached is not None:
             result.reused += 1
-            batch.append(cached)
+            stage(cached)
         else:
             outcome = next(encoded) if not hit else task.run_one(ref, validators)
             if isinstance(outcome, Rejected):
                 result.rejected.append(outcome)
             else:
                 records.put(record_key, outcome)
-                batch.append(outcome)
-        if len(batch) >= min(max(BATCH, len(checkpoints.entries) // 8), MAX_BATCH):
+                stage(outcome)
+        if len(batch) >= min(max(BATCH, ledger.size // 8), MAX_BATCH):
             commit()
     commit()
     # outputs of sources that are gone: removed, if they are still exactly what was written
-    current = {output_name(r.path.stem) for r in refs}
-    gone = [name for name in sorted(previous) if name not in current]
-    checkpoints.begin([], gone)
-    for name in gone:
+    gone = ledger.gone()
+    if ledger.begin([], [name for name, _ in gone]):
+        checkpoint()
+    for name, sha256 in gone:
         with contextlib.suppress(OSError):
             path = out_dir / name
-            if hashlib.sha256(path.read_bytes()).hexdigest() == previous[name]["tei"]["sha256"]:  # type: ignore[index]
-                path.unlink()
+            if hashlib.sha256(path.read_bytes()).hexdigest() == sha256:
+                os.unlink(path)
                 result.removed.append(name)
-    result.deleted = tombstones(checkpoints.listed_before, checkpoints.deleted,
-                                {a.tei_name for a in result.accepted}, build)
-    manifest = build_manifest(result, config, build, out_dir)
+    result.deleted = ledger.tombstones(build.timestamp)
+    head = manifest_head([rejected_entry(r) for r in sorted(result.rejected, key=lambda r: r.display)],
+                         config, build, result.schemas, totals(ledger.written_totals(), len(result.rejected)),
+                         result.deleted)
     try:
-        write_atomic(out_dir / MANIFEST_NAME, manifest_bytes(manifest))
+        write_atomic_chunks(manifest_path, manifest_chunks(head, ledger.written()))
     except OSError as exc:
-        raise OutputError(Issue("output.write", _display(out_dir / MANIFEST_NAME),
-            f"cannot be written ({exc.strerror or exc})")) from None
+        raise _output_error(manifest_path, exc) from None
     return result
 
 
@@ -750,25 +703,30 @@ def summary_row(a: Accepted) -> tuple[str, ...]:
     return (a.tei_name, x.doc_type.value, date, _cut(who, 60), langs, valid)
 
 
-def summary_rows(result: RunResult) -> list[tuple[str, ...]]:
-    """Return the rows of the end-of-run table."""
-    rows: list[tuple[str, ...]] = [("document", "type", "date", "sender → addressee", "languages", "valid")]
-    rows.extend(w.row for w in result.accepted)
+def summary_rows(result: RunResult) -> Iterator[tuple[str, ...]]:
+    """Yield the rows of the end-of-run table: the header, the documents written, the failures."""
+    yield ("document", "type", "date", "sender → addressee", "languages", "valid")
+    if result.ledger is not None:
+        yield from result.ledger.rows()
     for r in result.rejected:
-        rows.append((Path(r.display).name, "–", "–", "–", "–", "FAILED"))
-    return rows
+        yield (Path(r.display).name, "–", "–", "–", "–", "FAILED")
 
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def format_table(rows: list[tuple[str, ...]]) -> str:
-    """Return rows as an aligned plain-text table."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, r in enumerate(rows):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+def table_lines(result: RunResult) -> Iterator[str]:
+    """Yield the end-of-run table as aligned plain-text lines, one row at a time."""
+    header = next(summary_rows(result))
+    widths = [len(c) for c in header]
+    for i, w in enumerate(result.ledger.widths if result.ledger is not None else []):
+        widths[i] = max(widths[i], w)
+    for r in result.rejected:
+        widths[0] = max(widths[0], len(Path(r.display).name))
+        widths[5] = max(widths[5], len("FAILED"))
+    for n, row in enumerate(summary_rows(result)):
+        yield "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
         if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+            yield "  ".join("-" * w for w in widths)
+

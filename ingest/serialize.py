@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -128,6 +130,93 @@ def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
     if sync_dir:
         _fsync_dir(path.parent)
     return True
+
+
+def _temporary(path: Path) -> tuple[BinaryIO, str]:
+    """Open a hidden temporary file beside path (``.NAME.*.tmp``: never part of the corpus)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return os.fdopen(fd, "wb"), tmp
+
+
+def stage_file(path: Path, data: bytes) -> str:
+    """Write data to a temporary file beside path, flushed to disk; return its name.
+
+    ``os.replace`` then puts it in place: the caller stages a batch of files, lists them
+    in its journal, and renames them.
+    """
+    fh, tmp = _temporary(path)
+    try:
+        with fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_atomic_chunks(path: Path, chunks: Iterable[bytes], *, sync_dir: bool = True) -> bool:
+    """Write the concatenated chunks to path atomically; return False when the file already holds them.
+
+    The chunks are compared with the file as they come, so a file of any size is
+    rewritten only when it differs, and never held in memory whole.
+    """
+    try:
+        old: BinaryIO | None = path.open("rb") if path.is_file() else None
+    except OSError:
+        old = None
+    out: BinaryIO | None = None
+    tmp = ""
+    matched = 0  # bytes of the old file the chunks have repeated so far
+    try:
+        for chunk in chunks:
+            if out is None and old is not None and old.read(len(chunk)) == chunk:
+                matched += len(chunk)
+                continue
+            if out is None:
+                out, tmp = _temporary(path)
+                _copy_prefix(old, out, matched)
+            out.write(chunk)
+        if out is None:
+            if old is not None and old.read(1) == b"":
+                return False
+            out, tmp = _temporary(path)
+            _copy_prefix(old, out, matched)
+        with out:
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if out is not None:
+            out.close()
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    finally:
+        if old is not None:
+            old.close()
+    if sync_dir:
+        _fsync_dir(path.parent)
+    return True
+
+
+def _copy_prefix(old: BinaryIO | None, out: BinaryIO, size: int) -> None:
+    """Copy the first size bytes of the old file (already compared equal) to the new one."""
+    if old is None or not size:
+        return
+    old.seek(0)
+    while size:
+        block = old.read(min(size, 1 << 20))
+        if not block:
+            raise OSError(f"{old.name} changed while it was rewritten")
+        out.write(block)
+        size -= len(block)
 
 
 def sync_folder(folder: Path) -> None:

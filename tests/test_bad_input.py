@@ -165,7 +165,8 @@ def test_a_full_disk_stops_the_run_and_leaves_the_previous_corpus(
     def full(*_args: object, **_kw: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("ingest.pipeline.write_atomic", full)
+    monkeypatch.setattr("ingest.pipeline.stage_file", full)
+    monkeypatch.setattr("ingest.pipeline.write_atomic_chunks", full)
     assert run_cli(str(src), "-o", str(out), "-q") == 3
     assert "No space left on device" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -1,0 +1,314 @@
+"""The working state of an ingest run, kept on disk so that memory does not grow with the corpus.
+
+A run over a hundred thousand documents cannot hold their manifest entries in memory: as
+Python objects they take several kilobytes each. The ledger keeps them in a private
+SQLite database in the temporary folder (deleted when the run's result is released):
+
+* ``listed``: the documents the folder's manifest lists as they are on disk (read from
+  the manifest the run found, then updated batch by batch);
+* ``pending``: the files of the batch being written or removed, each with the entry of
+  its new state and of its old one (the manifest's journal);
+* ``written``: the documents of this run, with their entry as the finished manifest
+  indents it and their row of the end-of-run table;
+* ``before`` and ``deleted``: every document the old manifest listed, and its tombstones;
+* ``current``: the output names of this run's sources (and the keys that would clash).
+
+Entries are stored as the JSON text they take in the manifest, so checkpoints and the
+finished manifest are streamed from the database (``manifest.manifest_chunks``) and never
+built as one object. The old manifest is read with ijson, one entry at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .manifest import MANIFEST_NAME
+
+#: SQLite page cache of the ledger (KiB): enough for the indexes, small beside the run.
+CACHE_KIB = 16_384
+
+_TABLES = """
+CREATE TABLE listed (name TEXT PRIMARY KEY, sha256 TEXT, bytes INTEGER, type TEXT, language TEXT,
+                     json TEXT NOT NULL);
+CREATE TABLE pending (name TEXT PRIMARY KEY, document TEXT, previous TEXT);
+CREATE TABLE before (name TEXT PRIMARY KEY, id TEXT, title TEXT);
+CREATE TABLE deleted (name TEXT PRIMARY KEY, json TEXT NOT NULL);
+CREATE TABLE written (seq INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, bytes INTEGER, type TEXT,
+                      language TEXT, pretty TEXT NOT NULL, row TEXT NOT NULL);
+CREATE TABLE current (key TEXT PRIMARY KEY, name TEXT NOT NULL, display TEXT NOT NULL);
+CREATE INDEX current_name ON current (name);
+"""
+
+
+def compact_json(value: Any) -> str:
+    """Return a value as the manifest's checkpoints write it: compact, keys sorted."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def pretty_json(value: Any) -> str:
+    """Return a document entry as the finished manifest writes it, indented as an item of ``documents``."""
+    return "    " + json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True).replace("\n", "\n    ")
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A document of the batch being written: ``tmp`` is its temporary file, None when it is already there."""
+
+    name: str
+    tmp: str | None
+    entry: str  # compact JSON
+    sha256: str
+    bytes: int
+    type: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """What a list of documents adds up to, for the manifest's ``totals``."""
+
+    documents: int
+    bytes: int
+    languages: dict[str, int]
+    types: dict[str, int]
+
+
+class Ledger:
+    """The run's manifest entries and table rows, on disk (see the module's description)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        # "": a private temporary database, on disk once it outgrows its cache, deleted on close
+        self.db = sqlite3.connect("", isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}", "temp_store=FILE"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript(_TABLES)
+        #: the widest cell of each column of the end-of-run table
+        self.widths: list[int] = []
+        self._load(out_dir / MANIFEST_NAME)
+        #: how many documents are listed as there
+        self.size = int(self.db.execute("SELECT count(*) FROM listed").fetchone()[0])
+
+    def close(self) -> None:
+        """Release the database (its file is deleted)."""
+        self.db.close()
+
+    # -- the manifest the run found ---------------------------------------------------------
+
+    def _load(self, path: Path) -> None:
+        """Read the folder's manifest: what it lists (and was writing), and its tombstones.
+
+        An entry counts as listed only when its file is there with the entry's digest. A
+        manifest that cannot be read or parsed lists nothing.
+        """
+        import ijson  # type: ignore[import-untyped]
+
+        try:
+            fh = path.open("rb")
+        except OSError:
+            return
+        with fh:
+            self.db.execute("BEGIN")
+            try:
+                for entry in ijson.items(fh, "documents.item", use_float=True):
+                    self._found(entry)
+                # an interrupted run's journal: each pending file is in its new state, its old one, or absent
+                fh.seek(0)
+                for item in ijson.items(fh, "pending.item", use_float=True):
+                    if isinstance(item, dict):
+                        for entry in (item.get("previous"), item.get("document")):
+                            if entry:
+                                self._found(entry)
+                fh.seek(0)
+                for tomb in ijson.items(fh, "deleted.item", use_float=True):
+                    if isinstance(tomb, dict) and isinstance(tomb.get("tei_path"), str):
+                        self.db.execute("INSERT OR REPLACE INTO deleted VALUES (?, ?)",
+                                        (tomb["tei_path"], compact_json(tomb)))
+            except (ijson.JSONError, ValueError, UnicodeError, OSError, sqlite3.Error):
+                self.db.execute("ROLLBACK")
+                return
+            self.db.execute("COMMIT")
+
+    def _found(self, entry: object) -> None:
+        if not isinstance(entry, dict):
+            return
+        tei = entry.get("tei")
+        name = tei.get("path") if isinstance(tei, dict) else None
+        if name is None:
+            return
+        self.db.execute("INSERT OR REPLACE INTO before VALUES (?, ?, ?)",
+                        (str(name), _text(entry.get("id")) or "", _text(entry.get("title")) or ""))
+        sha = self._exact(name, tei)  # type: ignore[arg-type]
+        if sha is not None:
+            self.db.execute("INSERT OR REPLACE INTO listed VALUES (?, ?, ?, ?, ?, ?)", (
+                name, sha, _int(tei.get("bytes")), _text(entry.get("type")),  # type: ignore[union-attr]
+                _text(entry.get("language")), compact_json(entry)))
+
+    def _exact(self, name: object, tei: dict[str, Any]) -> str | None:
+        """Return the sha256 of an entry's file when the file is there with the entry's digest."""
+        if not isinstance(name, str) or "/" in name or name.startswith(".") or not name:
+            return None
+        try:
+            path = self.out_dir / name
+            size = tei.get("bytes")
+            if isinstance(size, int) and path.stat().st_size != size:
+                return None
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except (OSError, ValueError):
+            return None
+        return digest if digest == tei.get("sha256") else None
+
+    # -- the documents listed as there, and the journal -------------------------------------
+
+    def listed_sha256(self, name: str) -> str | None:
+        """Return the digest of a listed file, or None when it is not listed."""
+        row = self.db.execute("SELECT sha256 FROM listed WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def begin(self, batch: Iterable[Staged], removed: Iterable[str] = ()) -> bool:
+        """Move the files about to be replaced or removed to ``pending``; return True when there are any."""
+        db = self.db
+        db.execute("BEGIN")
+        for s in batch:
+            if s.tmp is None:
+                continue  # the file is already there with these bytes: it is not rewritten
+            db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?)", (s.name, s.entry, self._take(s.name)))
+        for name in removed:
+            previous = self._take(name)
+            if previous is not None:
+                db.execute("INSERT OR REPLACE INTO pending VALUES (?, NULL, ?)", (name, previous))
+        db.execute("COMMIT")
+        return self.has_pending()
+
+    def _take(self, name: str) -> str | None:
+        row = self.db.execute("SELECT json FROM listed WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        self.db.execute("DELETE FROM listed WHERE name = ?", (name,))
+        self.size -= 1
+        return str(row[0])
+
+    def finish(self, batch: Iterable[Staged]) -> None:
+        """List the batch's files as there (they are in place) and clear the journal."""
+        db = self.db
+        db.execute("BEGIN")
+        for s in batch:
+            row = db.execute("SELECT json FROM listed WHERE name = ?", (s.name,)).fetchone()
+            if row is None or row[0] != s.entry:
+                self.size += row is None
+                db.execute("INSERT OR REPLACE INTO listed VALUES (?, ?, ?, ?, ?, ?)",
+                           (s.name, s.sha256, s.bytes, s.type, s.language, s.entry))
+        db.execute("DELETE FROM pending")
+        db.execute("COMMIT")
+
+    def has_pending(self) -> bool:
+        return self.db.execute("SELECT 1 FROM pending LIMIT 1").fetchone() is not None
+
+    def listed(self) -> Iterator[str]:
+        """Yield the entries listed as there, by file name, as compact JSON."""
+        for (text,) in self.db.execute("SELECT json FROM listed ORDER BY name"):
+            yield text
+
+    def pending(self) -> Iterator[str]:
+        """Yield the journal's items, by file name, as compact JSON."""
+        for document, previous in self.db.execute("SELECT document, previous FROM pending ORDER BY name"):
+            yield f'{{"document":{document or "null"},"previous":{previous or "null"}}}'
+
+    def listed_totals(self) -> Totals:
+        return self._totals("listed")
+
+    def earlier_tombstones(self) -> list[dict[str, Any]]:
+        """Return the tombstones the old manifest kept."""
+        return [json.loads(text) for (text,) in self.db.execute("SELECT json FROM deleted ORDER BY name")]
+
+    # -- this run's sources and documents ---------------------------------------------------
+
+    def claim(self, key: str, name: str, display: str) -> str | None:
+        """Record a source's output name; return the source already holding its clash key, if any."""
+        row = self.db.execute("SELECT display FROM current WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            return str(row[0])
+        self.db.execute("INSERT INTO current VALUES (?, ?, ?)", (key, name, display))
+        return None
+
+    def add_current(self, name: str) -> None:
+        """Record the output name of a source that clashed (its name still counts as the corpus's)."""
+        self.db.execute("INSERT OR IGNORE INTO current VALUES (?, ?, '')", ("\0" + name, name))
+
+    def gone(self) -> list[tuple[str, str]]:
+        """Return the listed files (name, sha256) that no source of this run writes."""
+        return [(str(n), str(s)) for n, s in self.db.execute(
+            "SELECT name, sha256 FROM listed WHERE name NOT IN (SELECT name FROM current) ORDER BY name")]
+
+    def add_written(self, name: str, nbytes: int, doc_type: str, language: str, pretty: str,
+                    row: tuple[str, ...]) -> None:
+        """Record a document of this run: its entry for the finished manifest and its row of the table."""
+        self.db.execute("INSERT INTO written (name, bytes, type, language, pretty, row) VALUES (?, ?, ?, ?, ?, ?)",
+                        (name, nbytes, doc_type, language, pretty, json.dumps(row, ensure_ascii=False)))
+        if len(self.widths) < len(row):
+            self.widths.extend([0] * (len(row) - len(self.widths)))
+        for i, cell in enumerate(row):
+            self.widths[i] = max(self.widths[i], len(cell))
+
+    def written_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM written").fetchone()[0])
+
+    def written(self) -> Iterator[str]:
+        """Yield this run's entries, by file name, indented as the finished manifest writes them."""
+        for (text,) in self.db.execute("SELECT pretty FROM written ORDER BY name"):
+            yield text
+
+    def written_totals(self) -> Totals:
+        return self._totals("written")
+
+    def rows(self) -> Iterator[tuple[str, ...]]:
+        """Yield this run's rows of the end-of-run table, in source order."""
+        for (text,) in self.db.execute("SELECT row FROM written ORDER BY seq"):
+            yield tuple(json.loads(text))
+
+    def tombstones(self, timestamp: str) -> list[dict[str, Any]]:
+        """Return the corpus's tombstones: every document listed once and not written now.
+
+        A tombstone keeps the date of the run that first left the document out; a document
+        that is written again loses its tombstone.
+        """
+        db = self.db
+        out: dict[str, dict[str, Any]] = {}
+        for name, text in db.execute("SELECT name, json FROM deleted WHERE name NOT IN (SELECT name FROM written)"):
+            out[name] = json.loads(text)
+        for name, doc_id, title in db.execute(
+                "SELECT name, id, title FROM before WHERE name NOT IN (SELECT name FROM written)"):
+            if name not in out:
+                out[name] = {"id": doc_id, "tei_path": name, "title": title, "deleted": timestamp}
+        return [out[name] for name in sorted(out)]
+
+    def _totals(self, table: str) -> Totals:
+        db = self.db
+        count, nbytes = db.execute(f"SELECT count(*), coalesce(sum(bytes), 0) FROM {table}").fetchone()
+        languages = dict(db.execute(
+            f"SELECT language, count(*) FROM {table} WHERE language IS NOT NULL GROUP BY language ORDER BY language"))
+        types = dict(db.execute(
+            f"SELECT type, count(*) FROM {table} WHERE type IS NOT NULL GROUP BY type ORDER BY type"))
+        return Totals(int(count), int(nbytes), languages, types)
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.close()
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
