@@ -61,6 +61,8 @@ def ingest_cmd(src: Path, out: Path, jobs: int) -> list[str]:
 def stage_timer(timings: dict[str, float]) -> Iterator[None]:
     """Time the pipeline's stages by wrapping the functions that make them up."""
     import ingest.extract.metadata as metadata
+    import ingest.extract.structure as structure
+    import ingest.gazetteer as gazetteer
     import ingest.pipeline as pipeline
 
     wrapped: list[tuple[Any, str, Callable[..., Any]]] = []
@@ -79,10 +81,10 @@ def stage_timer(timings: dict[str, float]) -> Iterator[None]:
         setattr(module, name, timed)
 
     wrap(pipeline, "read_source", "read and decode")
-    wrap(pipeline, "parse_structure", "structure")
+    wrap(structure, "parse_structure", "structure")
     wrap(metadata, "assign_languages", "language detection")
-    wrap(pipeline, "extract", "metadata (with language detection)")
-    wrap(pipeline, "find_places", "places")
+    wrap(metadata, "extract", "metadata (with language detection)")
+    wrap(gazetteer, "find_places", "places")
     wrap(pipeline, "find_people", "persons")
     wrap(pipeline, "find_orgs", "organisations")
     wrap(pipeline, "encode", "TEI tree")

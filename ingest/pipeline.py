@@ -40,9 +40,6 @@ from .errors import (
     OutputError,
     SchemaError,
 )
-from .extract.metadata import extract
-from .extract.structure import parse_structure
-from .gazetteer import find_places
 from .manifest import MANIFEST_NAME
 from .model import Extraction, Party, PartyKind, Record, SourceDocument
 from .serialize import stage_file, sync_folder, to_bytes, write_atomic_chunks
@@ -183,6 +180,11 @@ def _collision_key(name: str) -> str:
 
 def make_record(source: SourceDocument, register: Register | None = None) -> Record:
     """Run the extractors on a source and return the record to encode."""
+    # imported here: a run whose documents all come from its record cache never needs them
+    from .extract.metadata import extract
+    from .extract.structure import parse_structure
+    from .gazetteer import find_places
+
     structure = parse_structure(source.text)
     structure, extraction = extract(structure)
     places = find_places(structure.blocks, (extraction.place,) if extraction.place else ())
@@ -239,6 +241,16 @@ class Validators:
                 "TEI_ALL_RNG, or pass --tei-all PATH"))
         self.folder = folder
         self.register = Register.load(Path(config.authorities) if config.authorities else None)
+
+    def prepare(self) -> None:
+        """Compile and read the schemas now (they are otherwise prepared on first use).
+
+        A run does this before it encodes its first document, so that a schema that cannot
+        be read stops the run (exit 3) instead of failing every document.
+        """
+        self.project.prepare()
+        if self.tei_all is not None:
+            self.tei_all.prepare()
 
     def check(self, doc: etree._ElementTree, path: str) -> tuple[Verdict, ...]:
         """Return the verdicts of every schema on a document."""
@@ -379,12 +391,17 @@ class _Task:
 _WORKER: dict[str, Validators] = {}
 
 
+def _worker_key(task: _Task) -> str:
+    return repr((task.config, task.tei_all, task.require_tei_all))
+
+
 def _worker_validators(task: _Task) -> Validators:
     """Return this worker process's validators, built on first use."""
-    key = repr((task.config, task.tei_all, task.require_tei_all))
+    key = _worker_key(task)
     if key not in _WORKER:
         _WORKER.clear()
         _WORKER[key] = Validators(task.config, task.tei_all, task.require_tei_all)
+        _WORKER[key].prepare()
     return _WORKER[key]
 
 
@@ -415,12 +432,28 @@ def iter_outcomes(task: _Task, refs: list[SourceRef], executor: Executor,
         for ref in refs:
             yield task.run_one(ref, validators)
         return
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # "spawn": a fresh interpreter per worker, safe whatever threads this process runs.
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=_start_method(task, validators)) as pool:
         yield from _in_order(lambda chunk: pool.submit(task.run_chunk, chunk), refs, 4 * jobs)
+
+
+def _start_method(task: _Task, validators: Validators) -> Any:
+    """Return how to start worker processes: forked from this one where that is safe, else spawned.
+
+    A forked worker starts with this process's modules imported and its validators built,
+    which a spawned one spends about a second on. Forking is safe on Linux while this
+    process runs a single thread (the command line does); a library caller with threads
+    gets spawned workers, fresh interpreters.
+    """
+    import multiprocessing
+    import threading
+
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        _WORKER.clear()
+        _WORKER[_worker_key(task)] = validators
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _in_order(submit: Callable[[list[SourceRef]], Any], refs: list[SourceRef], window: int,
@@ -625,7 +658,10 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
             continue
         record_key = records.key(ref, max_bytes)
         todo.append((ref, record_key, records.has(record_key)))
-    encoded = iter_outcomes(task, [ref for ref, _, hit in todo if not hit], executor, validators)
+    misses = [ref for ref, _, hit in todo if not hit]
+    if misses:
+        validators.prepare()
+    encoded = iter_outcomes(task, misses, executor, validators)
     for ref, record_key, hit in todo:
         cached = records.get(record_key) if hit else None
         if cached is not None:

@@ -127,8 +127,24 @@ class ProjectSchema:
         folder = folder or schema_dir()
         self.rng_path = folder / PROJECT_RNG
         self.sch_path = folder / PROJECT_SCH
-        self.rng = _compile_rng(str(self.rng_path))
-        self.sch = _compile_sch(str(self.sch_path))
+        self._compiled: tuple[etree.RelaxNG, Any] | None = None
+
+    def prepare(self) -> None:
+        """Compile the schemas (done on first use: a run whose documents are all cached never needs them)."""
+        if self._compiled is None:
+            self._compiled = (_compile_rng(str(self.rng_path)), _compile_sch(str(self.sch_path)))
+
+    @property
+    def rng(self) -> etree.RelaxNG:
+        self.prepare()
+        assert self._compiled is not None
+        return self._compiled[0]
+
+    @property
+    def sch(self) -> Any:
+        self.prepare()
+        assert self._compiled is not None
+        return self._compiled[1]
 
     def check(self, doc: etree._ElementTree, path: str) -> Verdict:
         """Check a parsed document."""
@@ -151,12 +167,24 @@ class TeiAllSchema:
         from . import rng
 
         self.path = path
-        rng.grammar(str(path))  # read (and cache) the schema now: a missing file is a start-up error
+        self._vocabulary_path = vocabulary
+        self._prepared = False
         self.vocabulary: tuple[frozenset[rng.Name], frozenset[rng.Name]] | None = None
-        if vocabulary is not None:
-            patterns = rng.grammar(str(vocabulary)).patterns
+        if not path.is_file():
+            rng.grammar(str(path))  # the error a missing schema gives, at start-up
+
+    def prepare(self) -> None:
+        """Read (and cache) the schema and the vocabulary: done before the first document is checked."""
+        from . import rng
+
+        if self._prepared:
+            return
+        rng.grammar(str(self.path))
+        if self._vocabulary_path is not None:
+            patterns = rng.grammar(str(self._vocabulary_path)).patterns
             self.vocabulary = (frozenset(p.name for p in patterns if not p.attribute),
                                frozenset(p.name for p in patterns if p.attribute))
+        self._prepared = True
 
     def check(self, doc: etree._ElementTree, path: str, data: bytes | None = None) -> Verdict:
         """Check a parsed document (``data``: its bytes, to place the first error as jing does).
@@ -166,6 +194,7 @@ class TeiAllSchema:
         """
         from . import rng
 
+        self.prepare()
         elements, attributes = rng.document_names(doc)
         if self.vocabulary is not None:
             elements, attributes = elements | self.vocabulary[0], attributes | self.vocabulary[1]

@@ -143,3 +143,42 @@ def test_a_removal_an_interrupted_run_was_making_still_leaves_a_tombstone(tmp_pa
     after = _manifest(out)
     assert [t["tei_path"] for t in after["deleted"]] == ["l0.xml"]
     assert "pending" not in after
+
+
+def test_a_run_served_from_its_records_prepares_no_schema(tmp_path: Path, counted: list[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing to encode, nothing to validate: the schemas are not compiled, the bytes are the same."""
+    from ingest.validate import ProjectSchema, TeiAllSchema
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "a.txt").write_text(GOOD_LETTER, encoding="utf-8")
+    assert _run(src, out) == 0
+    first = _files(out)
+    prepared: list[str] = []
+    for schema in (ProjectSchema, TeiAllSchema):
+        real = schema.prepare
+        monkeypatch.setattr(schema, "prepare", lambda self, real=real: (prepared.append(self.name), real(self)))
+    counted.clear()
+    assert _run(src, out) == 0
+    assert counted == [] and prepared == []
+    assert _files(out) == first
+    (src / "b.txt").write_text(GOOD_LETTER.replace("12 février", "13 février"), encoding="utf-8")
+    assert _run(src, out) == 0
+    assert counted == ["b.txt"] and "project" in prepared
+
+
+def test_a_schema_that_cannot_be_read_stops_the_run_before_any_document(
+        tmp_path: Path, counted: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """The schemas are prepared before the first document: a broken tei_all is exit 3, not every document failed."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "a.txt").write_text(GOOD_LETTER, encoding="utf-8")
+    broken = tmp_path / "tei_all.rng"
+    broken.write_text("<grammar xmlns='http://relaxng.org/ns/structure/1.0'><start>", encoding="utf-8")
+    code = main(["ingest", str(src), "-o", str(out), "-q", "--tei-all", str(broken),
+                 "--config", str(ROOT / "tei-ingest.toml")])
+    assert code == 3
+    assert "tei_all.rng" in capsys.readouterr().err
+    assert counted == []
+    assert not (out / "a.xml").exists()

@@ -17,11 +17,27 @@ def sources(tmp_path: Path) -> Path:
     return seed_copies(tmp_path / "src", 6, ("3-empty.txt", b""))
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_jobs_write_the_same_bytes_and_report_the_same_failures(
-    sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], start: str
 ) -> None:
+    """Workers forked from the command (its one thread) or spawned (a caller with threads): the same bytes."""
+    import threading
+
+    import ingest.pipeline as pipeline
+
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
     monkeypatch.setenv("TEI_INGEST_CACHE", "off")  # every document encoded, none taken from a record
+    monkeypatch.setattr(threading, "active_count", lambda: 1 if start == "fork" else 2)
+    used: list[str] = []
+    real = pipeline._start_method
+
+    def start_method(*args: object) -> object:
+        context = real(*args)  # type: ignore[arg-type]
+        used.append(context.get_start_method())
+        return context
+
+    monkeypatch.setattr(pipeline, "_start_method", start_method)
     outputs = {}
     for jobs in (1, 2):
         out = tmp_path / f"out-{jobs}"
@@ -33,6 +49,7 @@ def test_jobs_write_the_same_bytes_and_report_the_same_failures(
         outputs[jobs] = {p.name: p.read_bytes() for p in out.iterdir()}
     assert len(outputs[1]) == 31  # thirty documents and the manifest
     assert outputs[1] == outputs[2]
+    assert used == [start]
 
 
 def test_jobs_must_be_positive(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
