@@ -10,6 +10,7 @@ always safe.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -20,14 +21,14 @@ CACHE_ENV = "TEI_INGEST_CACHE"
 
 def cache_dir() -> Path | None:
     """Return the cache folder of this version, or None when caching is off."""
-    configured = os.environ.get(CACHE_ENV)
+    return _cache_dir(os.environ.get(CACHE_ENV), os.environ.get("XDG_CACHE_HOME"))
+
+
+@functools.lru_cache(maxsize=8)
+def _cache_dir(configured: str | None, xdg: str | None) -> Path | None:
     if configured is not None and configured.strip().lower() in ("", "off", "0", "no", "false"):
         return None
-    if configured:
-        base = Path(configured)
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        base = (Path(xdg) if xdg else Path.home() / ".cache") / "tei-ingest"
+    base = Path(configured) if configured else (Path(xdg) if xdg else Path.home() / ".cache") / "tei-ingest"
     return base / __version__
 
 
@@ -37,7 +38,8 @@ def read(*parts: str) -> bytes | None:
     if root is None:
         return None
     try:
-        return root.joinpath(*parts).read_bytes()
+        with open(os.path.join(root, *parts), "rb") as fh:
+            return fh.read()
     except OSError:
         return None
 
@@ -45,7 +47,7 @@ def read(*parts: str) -> bytes | None:
 def exists(*parts: str) -> bool:
     """Return True when an entry is cached."""
     root = cache_dir()
-    return root is not None and root.joinpath(*parts).is_file()
+    return root is not None and os.path.isfile(os.path.join(root, *parts))
 
 
 def write(data: bytes, *parts: str) -> None:

@@ -23,11 +23,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import mmap
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .manifest import MANIFEST_NAME
 
@@ -85,11 +87,15 @@ class Ledger:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
-        # "": a private temporary database, on disk once it outgrows its cache, deleted on close
+        self.folder = str(out_dir)
+        # "": a private temporary database, on disk once it outgrows its cache, deleted on close.
+        # It is scratch (a run that stops loses it, and starts again from the manifest), so it
+        # is written in one transaction that is never committed: no statement pays for its own.
         self.db = sqlite3.connect("", isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}", "temp_store=FILE"):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.executescript(_TABLES)
+        self.db.execute("BEGIN")
         #: the widest cell of each column of the end-of-run table
         self.widths: list[int] = []
         self._load(out_dir / MANIFEST_NAME)
@@ -115,26 +121,39 @@ class Ledger:
         except OSError:
             return
         with fh:
-            self.db.execute("BEGIN")
+            self.db.execute("SAVEPOINT load")
             try:
                 for entry in ijson.items(fh, "documents.item", use_float=True):
                     self._found(entry)
                 # an interrupted run's journal: each pending file is in its new state, its old one, or absent
-                fh.seek(0)
-                for item in ijson.items(fh, "pending.item", use_float=True):
+                for item in self._items(fh, "pending"):
                     if isinstance(item, dict):
                         for entry in (item.get("previous"), item.get("document")):
                             if entry:
                                 self._found(entry)
-                fh.seek(0)
-                for tomb in ijson.items(fh, "deleted.item", use_float=True):
+                for tomb in self._items(fh, "deleted"):
                     if isinstance(tomb, dict) and isinstance(tomb.get("tei_path"), str):
                         self.db.execute("INSERT OR REPLACE INTO deleted VALUES (?, ?)",
                                         (tomb["tei_path"], compact_json(tomb)))
             except (ijson.JSONError, ValueError, UnicodeError, OSError, sqlite3.Error):
-                self.db.execute("ROLLBACK")
-                return
-            self.db.execute("COMMIT")
+                self.db.execute("ROLLBACK TO load")
+            self.db.execute("RELEASE load")
+
+    @staticmethod
+    def _items(fh: BinaryIO, key: str) -> Iterator[Any]:
+        """Yield the items of a top-level list of the manifest (a pass over the file, skipped when
+        the key's name is nowhere in it: most manifests have no journal and no tombstones)."""
+        import ijson  # type: ignore[import-untyped]
+
+        fh.seek(0)
+        try:
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                if view.find(f'"{key}"'.encode()) == -1:
+                    return
+        except (OSError, ValueError):  # an empty file cannot be mapped
+            pass
+        fh.seek(0)
+        yield from ijson.items(fh, f"{key}.item", use_float=True)
 
     def _found(self, entry: object) -> None:
         if not isinstance(entry, dict):
@@ -156,11 +175,12 @@ class Ledger:
         if not isinstance(name, str) or "/" in name or name.startswith(".") or not name:
             return None
         try:
-            path = self.out_dir / name
+            path = os.path.join(self.folder, name)
             size = tei.get("bytes")
-            if isinstance(size, int) and path.stat().st_size != size:
+            if isinstance(size, int) and os.stat(path).st_size != size:
                 return None
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            with open(path, "rb") as fh:
+                digest = hashlib.sha256(fh.read()).hexdigest()
         except (OSError, ValueError):
             return None
         return digest if digest == tei.get("sha256") else None
@@ -175,7 +195,6 @@ class Ledger:
     def begin(self, batch: Iterable[Staged], removed: Iterable[str] = ()) -> bool:
         """Move the files about to be replaced or removed to ``pending``; return True when there are any."""
         db = self.db
-        db.execute("BEGIN")
         for s in batch:
             if s.tmp is None:
                 continue  # the file is already there with these bytes: it is not rewritten
@@ -184,7 +203,6 @@ class Ledger:
             previous = self._take(name)
             if previous is not None:
                 db.execute("INSERT OR REPLACE INTO pending VALUES (?, NULL, ?)", (name, previous))
-        db.execute("COMMIT")
         return self.has_pending()
 
     def _take(self, name: str) -> str | None:
@@ -198,7 +216,6 @@ class Ledger:
     def finish(self, batch: Iterable[Staged]) -> None:
         """List the batch's files as there (they are in place) and clear the journal."""
         db = self.db
-        db.execute("BEGIN")
         for s in batch:
             row = db.execute("SELECT json FROM listed WHERE name = ?", (s.name,)).fetchone()
             if row is None or row[0] != s.entry:
@@ -206,7 +223,6 @@ class Ledger:
                 db.execute("INSERT OR REPLACE INTO listed VALUES (?, ?, ?, ?, ?, ?)",
                            (s.name, s.sha256, s.bytes, s.type, s.language, s.entry))
         db.execute("DELETE FROM pending")
-        db.execute("COMMIT")
 
     def has_pending(self) -> bool:
         return self.db.execute("SELECT 1 FROM pending LIMIT 1").fetchone() is not None

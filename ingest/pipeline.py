@@ -156,16 +156,25 @@ def collect_sources(paths: Iterable[Path]) -> tuple[list[SourceRef], list[Reject
                 bad.append(Rejected(_display(p), (Issue("source.unreadable", _display(p),
                     f"folder cannot be listed ({exc.strerror}); check its permissions"),)))
                 continue
+            folder, shown = str(p), _display(p)
             for name in entries:
                 if name.startswith(".") or not name.lower().endswith(SOURCE_SUFFIXES):
                     continue
-                found.append(SourceRef(str(p / name), _display(p / name)))
+                found.append(SourceRef(name if folder == "." else os.path.join(folder, name),
+                                       name if shown == "." else f"{shown}/{name}"))
         elif p.exists() or p.is_symlink():
             found.append(SourceRef(str(p), _display(p)))
         else:
             bad.append(Rejected(_display(p), (Issue("source.missing", _display(p),
                 "does not exist; check the path"),)))
     return found, bad
+
+
+def _stem(location: str) -> str:
+    """Return the stem of a path as ``Path.stem`` does, without building a Path."""
+    name = os.path.basename(location.rstrip("/"))
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 def output_name(stem: str) -> str:
@@ -531,9 +540,10 @@ class _Records:
 
     def key(self, ref: SourceRef, max_bytes: int) -> str | None:
         try:
-            if ref.path.stat().st_size > max_bytes:
+            if os.stat(ref.location).st_size > max_bytes:
                 return None
-            digest = hashlib.sha256(ref.path.read_bytes()).hexdigest()
+            with open(ref.location, "rb") as fh:
+                digest = hashlib.sha256(fh.read()).hexdigest()
         except OSError:
             return None
         return hashlib.sha256(f"{self.run_key}\n{ref.display}\n{digest}".encode()).hexdigest()
@@ -648,7 +658,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
     # this process or in `jobs` worker processes, and its results come back in source order.
     todo: list[tuple[SourceRef, str | None, bool]] = []
     for ref in refs:
-        name = output_name(ref.path.stem)
+        name = output_name(_stem(ref.location))
         clash = ledger.claim(_collision_key(name), name, ref.display)
         if clash is not None:
             ledger.add_current(name)
