@@ -143,7 +143,7 @@ class Ledger:
     def _items(fh: BinaryIO, key: str) -> Iterator[Any]:
         """Yield the items of a top-level list of the manifest (a pass over the file, skipped when
         the key's name is nowhere in it: most manifests have no journal and no tombstones)."""
-        import ijson  # type: ignore[import-untyped]
+        import ijson
 
         fh.seek(0)
         try:
