@@ -43,10 +43,12 @@ eval: $(STAMP)
 	  $(BIN)/tei-ingest eval $(SHARED)/devset/texts $(SHARED)/devset/truth $(EVAL_FLAGS); \
 	else echo "no development set at $(SHARED)/devset: nothing to measure"; fi
 
-# Speed, measured side by side with the references (jing, lxml); see bench/.
+# Speed, measured side by side with the references (jing, lxml, pandoc); see bench/.
+SCALE_FLAGS ?= --count 10000
 bench: $(STAMP) debs
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/throughput.py $(THROUGHPUT_FLAGS)
+	$(BIN)/python bench/scale.py $(SCALE_FLAGS)
 	$(BIN)/python bench/validate.py $(BENCH_FLAGS)
 
 $(STAMP): pyproject.toml

@@ -12,7 +12,7 @@ command's own process and of each worker process), so the writing process and th
 are reported apart. Ratios are to the full run of the same COUNT, measured in this run.
 
 Usage: python bench/scale.py [--count 1000 10000] [--jobs 1] [--seed 1]
-       python bench/scale.py --count 100000 --jobs 2     # about half an hour on 2 cores
+       python bench/scale.py --count 100000 --jobs 2     # about 20 minutes on 2 cores
 """
 
 from __future__ import annotations
