@@ -38,6 +38,9 @@ _RUN_CHARS = {
 }
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
+#: A letter in each script, to count them in one pass over a text; and any character of them.
+_SCRIPT_LETTERS = tuple((code, re.compile(rf"(?={_LETTER.pattern}){rx.pattern}")) for code, rx in _SCRIPTS)
+_ANY_SCRIPT = re.compile("|".join(rx.pattern for _, rx in _SCRIPTS))
 
 #: A passage needs this many letters and words before langdetect is asked about it.
 MIN_LETTERS = 60
@@ -75,8 +78,10 @@ def is_long_enough(text: str) -> bool:
 
 def quick_detect(text: str) -> str | None:
     """Return the language CLD2 reliably reads over at least 95 % of a long enough text, else None."""
-    if not is_long_enough(text):
-        return None
+    return _cld2(text) if is_long_enough(text) else None
+
+
+def _cld2(text: str) -> str | None:
     import pycld2
 
     try:
@@ -108,11 +113,13 @@ def detect(text: str) -> tuple[str, float] | None:
 
 def script_language(text: str) -> str | None:
     """Return the language of a text written mostly in a language-specific script."""
-    letters = _LETTER.findall(text)
+    if not _ANY_SCRIPT.search(text):
+        return None
+    letters = len(_LETTER.findall(text))
     if not letters:
         return None
-    for code, rx in _SCRIPTS:
-        if sum(1 for c in letters if rx.match(c)) > 0.5 * len(letters):
+    for code, rx in _SCRIPT_LETTERS:
+        if len(rx.findall(text)) > 0.5 * letters:
             return code
     return None
 
@@ -173,15 +180,20 @@ def assign_languages(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str,
             continue
         text = _letters_outside(b.text, foreign_runs(b.text, ""))
         texts.append(text)
-        fast = quick_detect(text)
+        if not is_long_enough(text):  # too short for either detector: it inherits the main language
+            detected.append(None)
+            quick.append(False)
+            continue
+        fast = _cld2(text)
         detected.append((fast, CLD2_PROB) if fast else detect(text))
         quick.append(fast is not None)
     main = ""
+    letters = [len(_LETTER.findall(b.text)) for b in blocks]
     for _ in range(3):  # a CLD2 answer that is not the main language goes to langdetect
         weights: Counter[str] = Counter()
-        for b, d in zip(blocks, detected, strict=True):
+        for b, d, n in zip(blocks, detected, letters, strict=True):
             if d and b.kind is not BlockKind.BOILERPLATE:
-                weights[d[0]] += len(_LETTER.findall(b.text))
+                weights[d[0]] += n
         main = max(sorted(weights), key=lambda c: weights[c]) if weights else ""
         redo = [i for i, d in enumerate(detected) if quick[i] and d and d[0] != main]
         if not redo:
