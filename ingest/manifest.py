@@ -2,14 +2,16 @@
 
 The manifest is written last, atomically, with sorted keys and a trailing newline, so
 that two runs on the same sources give the same bytes. While a run writes, the pipeline
-also writes checkpoints of it (``pipeline._Checkpoints``) with a journal of the files being
+also writes checkpoints of it (``pipeline._run_locked``) with a journal of the files being
 written (``pending``), so that an interrupted run leaves a manifest that describes exactly
-what is there. It is checked by
-``schemas/manifest.schema.json`` (JSON Schema 2020-12).
+what is there. Its documents are never held as one object: they come from the run's
+ledger (``ingest.ledger``) as JSON texts, and ``manifest_chunks`` streams the manifest
+around them. It is checked by ``schemas/manifest.schema.json`` (JSON Schema 2020-12).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -199,12 +201,45 @@ def manifest_schema_path() -> Path:
     return schema_dir() / "manifest.schema.json"
 
 
+@functools.cache
+def _manifest_schema() -> dict[str, Any]:
+    return json.loads(manifest_schema_path().read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _fast_validator() -> Any:
+    """Return jsonschema-rs's validator of the manifest schema, or None where it is not installed."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return jsonschema_rs.validator_for(_manifest_schema())
+
+
 def check_manifest(manifest: Any) -> list[str]:
-    """Return the JSON Schema violations of a manifest (empty when it is valid)."""
+    """Return the JSON Schema violations of a manifest (empty when it is valid).
+
+    jsonschema-rs gives the verdict: it checks 100,000 entries in about a second, where
+    jsonschema takes about a millisecond an entry. A manifest it finds invalid is checked
+    again by jsonschema, whose messages are the ones reported (jsonschema-rs's, should
+    jsonschema find nothing: Python's ``$`` also matches before a final line break, so
+    jsonschema-rs is the stricter of the two on patterns). Without jsonschema-rs,
+    jsonschema alone decides.
+    """
+    fast = _fast_validator()
+    if fast is not None:
+        if fast.is_valid(manifest):
+            return []
+        slow = _slow_problems(manifest)
+        return slow or [f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message}"
+                        for e in fast.iter_errors(manifest)]
+    return _slow_problems(manifest)
+
+
+def _slow_problems(manifest: Any) -> list[str]:
     from jsonschema import Draft202012Validator
 
-    schema = json.loads(manifest_schema_path().read_text(encoding="utf-8"))
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(_manifest_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
     return [
         f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
         for e in sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path)))

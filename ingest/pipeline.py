@@ -528,7 +528,10 @@ class _Records:
     bytes and name, this program's code, the configuration, the register, the schemas, the
     build date and the output folder. A hit gives back the encoded and validated document
     without reading it again; a miss encodes it and stores the result. Records live in the
-    disk cache (``ingest.cache``); deleting them only costs time.
+    disk cache (``ingest.cache``), in a folder per run key (what all documents of a run
+    share); deleting them only costs time. A run marks its folder as used, and removes the
+    folders no run has used for ``RECORDS_MAX_AGE_DAYS``: records of an older version of the
+    program or of a configuration no longer in use, which nothing would ever read again.
     """
 
     def __init__(self, config: CorpusConfig, build: BuildInfo, validators: Validators, out_dir: Path,
@@ -537,6 +540,8 @@ class _Records:
         self.run_key = hashlib.sha256(repr((
             _code_digest(), repr(config), repr(build), sorted(schemas.items()), register,
             str(out_dir.resolve()), max_bytes)).encode()).hexdigest()
+        self.folder = self.run_key[:32]
+        _prune_records(self.folder)
 
     def key(self, ref: SourceRef, max_bytes: int) -> str | None:
         try:
@@ -549,12 +554,12 @@ class _Records:
         return hashlib.sha256(f"{self.run_key}\n{ref.display}\n{digest}".encode()).hexdigest()
 
     def has(self, key: str | None) -> bool:
-        return key is not None and disk.exists("records", key[:2], f"{key}.pickle")
+        return key is not None and disk.exists("records", self.folder, key[:2], f"{key}.pickle")
 
     def get(self, key: str | None) -> Encoded | None:
         if key is None:
             return None
-        data = disk.read("records", key[:2], f"{key}.pickle")
+        data = disk.read("records", self.folder, key[:2], f"{key}.pickle")
         if data is None:
             return None
         try:
@@ -565,7 +570,35 @@ class _Records:
 
     def put(self, key: str | None, accepted: Encoded) -> None:
         if key is not None:
-            disk.write(pickle.dumps(accepted, protocol=pickle.HIGHEST_PROTOCOL), "records", key[:2], f"{key}.pickle")
+            disk.write(pickle.dumps(accepted, protocol=pickle.HIGHEST_PROTOCOL), "records", self.folder, key[:2],
+                       f"{key}.pickle")
+
+
+#: Record folders no run has used for this long are removed.
+RECORDS_MAX_AGE_DAYS = 30
+
+
+def _prune_records(current: str) -> None:
+    """Mark this run's record folder as used now; remove those unused for RECORDS_MAX_AGE_DAYS."""
+    import shutil
+    import time
+
+    root = disk.cache_dir()
+    if root is None:
+        return
+    records = root / "records"
+    with contextlib.suppress(OSError):
+        (records / current).mkdir(parents=True, exist_ok=True)
+        os.utime(records / current)
+    cutoff = time.time() - RECORDS_MAX_AGE_DAYS * 86400
+    try:
+        folders = list(os.scandir(records))
+    except OSError:
+        return
+    for entry in folders:
+        with contextlib.suppress(OSError):
+            if entry.name != current and entry.is_dir() and entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry.path)
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:

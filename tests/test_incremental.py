@@ -182,3 +182,30 @@ def test_a_schema_that_cannot_be_read_stops_the_run_before_any_document(
     assert "tei_all.rng" in capsys.readouterr().err
     assert counted == []
     assert not (out / "a.xml").exists()
+
+
+def test_records_no_run_has_used_for_a_month_are_removed(tmp_path: Path, counted: list[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record cache does not grow without bound: folders of run keys left unused are pruned."""
+    import os
+    import time
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("TEI_INGEST_CACHE", str(cache))
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "a.txt").write_text(GOOD_LETTER, encoding="utf-8")
+    assert _run(src, out) == 0
+    (records,) = cache.glob("*/records")
+    (current,) = records.iterdir()
+    for folder, days in ((records / "stale", 31), (records / "recent", 29)):
+        (folder / "ab").mkdir(parents=True)
+        (folder / "ab" / "x.pickle").write_bytes(b"old")
+        old = time.time() - days * 86400
+        os.utime(folder, (old, old))
+    os.utime(current, (time.time() - 40 * 86400,) * 2)  # in use again by the next run: kept
+    counted.clear()
+    assert _run(src, out) == 0
+    assert counted == []  # its records were still there
+    assert sorted(p.name for p in records.iterdir()) == sorted([current.name, "recent"])
+    assert current.stat().st_mtime > time.time() - 60
