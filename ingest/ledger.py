@@ -23,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import mmap
 import os
+import pickle
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -43,7 +43,7 @@ CREATE TABLE pending (name TEXT PRIMARY KEY, document TEXT, previous TEXT);
 CREATE TABLE before (name TEXT PRIMARY KEY, id TEXT, title TEXT);
 CREATE TABLE deleted (name TEXT PRIMARY KEY, json TEXT NOT NULL);
 CREATE TABLE written (seq INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, bytes INTEGER, type TEXT,
-                      language TEXT, pretty TEXT NOT NULL, row TEXT NOT NULL);
+                      language TEXT, pretty TEXT NOT NULL, row BLOB NOT NULL);
 CREATE TABLE current (key TEXT PRIMARY KEY, name TEXT NOT NULL, display TEXT NOT NULL);
 CREATE INDEX current_name ON current (name);
 """
@@ -70,6 +70,7 @@ class Staged:
     bytes: int
     type: str
     language: str
+    listed: bool = False  # listed already, with this very entry: nothing to record
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +146,8 @@ class Ledger:
         the key's name is nowhere in it: most manifests have no journal and no tombstones)."""
         import ijson
 
-        fh.seek(0)
-        try:
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
-                if view.find(f'"{key}"'.encode()) == -1:
-                    return
-        except (OSError, ValueError):  # an empty file cannot be mapped
-            pass
+        if not _mentions(fh, f'"{key}"'.encode()):
+            return
         fh.seek(0)
         yield from ijson.items(fh, f"{key}.item", use_float=True)
 
@@ -192,6 +188,11 @@ class Ledger:
         row = self.db.execute("SELECT sha256 FROM listed WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None
 
+    def listed_entry(self, name: str) -> tuple[str, str] | None:
+        """Return (sha256, compact entry) of a listed file, or None when it is not listed."""
+        row = self.db.execute("SELECT sha256, json FROM listed WHERE name = ?", (name,)).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
     def begin(self, batch: Iterable[Staged], removed: Iterable[str] = ()) -> bool:
         """Move the files about to be replaced or removed to ``pending``; return True when there are any."""
         db = self.db
@@ -216,12 +217,11 @@ class Ledger:
     def finish(self, batch: Iterable[Staged]) -> None:
         """List the batch's files as there (they are in place) and clear the journal."""
         db = self.db
-        for s in batch:
-            row = db.execute("SELECT json FROM listed WHERE name = ?", (s.name,)).fetchone()
-            if row is None or row[0] != s.entry:
-                self.size += row is None
-                db.execute("INSERT OR REPLACE INTO listed VALUES (?, ?, ?, ?, ?, ?)",
-                           (s.name, s.sha256, s.bytes, s.type, s.language, s.entry))
+        changed = [s for s in batch if not s.listed]
+        for s in changed:
+            self.size += db.execute("SELECT 1 FROM listed WHERE name = ?", (s.name,)).fetchone() is None
+        db.executemany("INSERT OR REPLACE INTO listed VALUES (?, ?, ?, ?, ?, ?)",
+                       [(s.name, s.sha256, s.bytes, s.type, s.language, s.entry) for s in changed])
         db.execute("DELETE FROM pending")
 
     def has_pending(self) -> bool:
@@ -248,11 +248,9 @@ class Ledger:
 
     def claim(self, key: str, name: str, display: str) -> str | None:
         """Record a source's output name; return the source already holding its clash key, if any."""
-        row = self.db.execute("SELECT display FROM current WHERE key = ?", (key,)).fetchone()
-        if row is not None:
-            return str(row[0])
-        self.db.execute("INSERT INTO current VALUES (?, ?, ?)", (key, name, display))
-        return None
+        if self.db.execute("INSERT OR IGNORE INTO current VALUES (?, ?, ?)", (key, name, display)).rowcount:
+            return None
+        return str(self.db.execute("SELECT display FROM current WHERE key = ?", (key,)).fetchone()[0])
 
     def add_current(self, name: str) -> None:
         """Record the output name of a source that clashed (its name still counts as the corpus's)."""
@@ -267,7 +265,7 @@ class Ledger:
                     row: tuple[str, ...]) -> None:
         """Record a document of this run: its entry for the finished manifest and its row of the table."""
         self.db.execute("INSERT INTO written (name, bytes, type, language, pretty, row) VALUES (?, ?, ?, ?, ?, ?)",
-                        (name, nbytes, doc_type, language, pretty, json.dumps(row, ensure_ascii=False)))
+                        (name, nbytes, doc_type, language, pretty, pickle.dumps(row, protocol=5)))
         if len(self.widths) < len(row):
             self.widths.extend([0] * (len(row) - len(self.widths)))
         for i, cell in enumerate(row):
@@ -286,8 +284,8 @@ class Ledger:
 
     def rows(self) -> Iterator[tuple[str, ...]]:
         """Yield this run's rows of the end-of-run table, in source order."""
-        for (text,) in self.db.execute("SELECT row FROM written ORDER BY seq"):
-            yield tuple(json.loads(text))
+        for (data,) in self.db.execute("SELECT row FROM written ORDER BY seq"):
+            yield tuple(pickle.loads(data))
 
     def tombstones(self, timestamp: str) -> list[dict[str, Any]]:
         """Return the corpus's tombstones: every document listed once and not written now.
@@ -320,6 +318,20 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.close()
+
+
+def _mentions(fh: BinaryIO, needle: bytes, block: int = 1 << 20) -> bool:
+    """Return True when the file holds needle (read in blocks: a mapped file would count as memory)."""
+    fh.seek(0)
+    tail = b""
+    while True:
+        chunk = fh.read(block)
+        if not chunk:
+            return False
+        window = tail + chunk
+        if needle in window:
+            return True
+        tail = window[-(len(needle) - 1):] if len(needle) > 1 else b""
 
 
 def _text(value: object) -> str | None:

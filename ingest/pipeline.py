@@ -678,12 +678,14 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
 
     def stage(item: Encoded) -> None:
         tmp = None
-        if ledger.listed_sha256(item.tei_name) != item.sha256:
+        listed = ledger.listed_entry(item.tei_name)
+        if listed is None or listed[0] != item.sha256:
             try:
                 tmp = stage_file(out_dir / item.tei_name, item.data)
             except OSError as exc:
                 raise _output_error(out_dir / item.tei_name, exc, _PARTIAL) from None
-        batch.append(Staged(item.tei_name, tmp, item.entry, item.sha256, len(item.data), item.type, item.language))
+        batch.append(Staged(item.tei_name, tmp, item.entry, item.sha256, len(item.data), item.type, item.language,
+                            listed is not None and tmp is None and listed[1] == item.entry))
         ledger.add_written(item.tei_name, len(item.data), item.type, item.language, item.pretty, item.row)
         result.written += 1
 

@@ -124,3 +124,14 @@ def test_the_ledger_lives_on_disk_not_in_the_folder(tmp_path: Path) -> None:
         assert ledger.written_count() == 2000
         assert ledger.widths == [1, 1]
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("at", [0, 1, 5, 6, 7, 8, 30])
+def test_a_key_is_found_wherever_the_blocks_cut_it(tmp_path: Path, at: int) -> None:
+    from ingest.ledger import _mentions
+
+    path = tmp_path / "m.json"
+    path.write_bytes(b"x" * at + b'"pending"' + b"y" * 20)
+    with path.open("rb") as fh:
+        assert _mentions(fh, b'"pending"', block=7)
+        assert not _mentions(fh, b'"deleted"', block=7)
