@@ -183,11 +183,6 @@ class Ledger:
 
     # -- the documents listed as there, and the journal -------------------------------------
 
-    def listed_sha256(self, name: str) -> str | None:
-        """Return the digest of a listed file, or None when it is not listed."""
-        row = self.db.execute("SELECT sha256 FROM listed WHERE name = ?", (name,)).fetchone()
-        return row[0] if row else None
-
     def listed_entry(self, name: str) -> tuple[str, str] | None:
         """Return (sha256, compact entry) of a listed file, or None when it is not listed."""
         row = self.db.execute("SELECT sha256, json FROM listed WHERE name = ?", (name,)).fetchone()
@@ -270,9 +265,6 @@ class Ledger:
             self.widths.extend([0] * (len(row) - len(self.widths)))
         for i, cell in enumerate(row):
             self.widths[i] = max(self.widths[i], len(cell))
-
-    def written_count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM written").fetchone()[0])
 
     def written(self) -> Iterator[str]:
         """Yield this run's entries, by file name, indented as the finished manifest writes them."""
