@@ -103,32 +103,21 @@ def to_bytes(tree: etree._ElementTree) -> bytes:
     return b"\n".join([*head, body]) + b"\n"
 
 
-def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
-    """Write data to path atomically; return False when the file already holds exactly data.
-
-    ``sync_dir=False`` leaves flushing the folder's entries to the caller, which writes many
-    files and flushes the folder once (``sync_folder``) before it records them.
-    """
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write data to path atomically; return False when the file already holds exactly data."""
     try:
         if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = stage_file(path, data)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if sync_dir:
-        _fsync_dir(path.parent)
+    _fsync_dir(path.parent)
     return True
 
 
@@ -159,7 +148,7 @@ def stage_file(path: Path, data: bytes) -> str:
     return tmp
 
 
-def write_atomic_chunks(path: Path, chunks: Iterable[bytes], *, sync_dir: bool = True) -> bool:
+def write_atomic_chunks(path: Path, chunks: Iterable[bytes]) -> bool:
     """Write the concatenated chunks to path atomically; return False when the file already holds them.
 
     The chunks are compared with the file as they come, so a file of any size is
@@ -201,8 +190,7 @@ def write_atomic_chunks(path: Path, chunks: Iterable[bytes], *, sync_dir: bool =
     finally:
         if old is not None:
             old.close()
-    if sync_dir:
-        _fsync_dir(path.parent)
+    _fsync_dir(path.parent)
     return True
 
 
