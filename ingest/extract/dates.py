@@ -65,11 +65,22 @@ def _fold_char(ch: str) -> str:
     return low if len(low) == 1 else base
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that folds each character the first time it is met."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def _fold(text: str) -> str:
     """Return ``text`` folded character by character; the length never changes."""
     if text.isascii():
         return text.lower()  # ASCII lower-casing is one character for one
-    return "".join(map(_fold_char, text))
+    return text.translate(_FOLD_TABLE)
 
 
 # ---------------------------------------------------------------------------
@@ -681,23 +692,27 @@ def _build_years_range(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
     return _range_hit(m, ctx, (y1, None, None), (y2, None, None), f"year range with cue {pfx_text!r}", _YEAR)
 
 
-_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], _Ctx], _Hit | None]], ...] = (
-    (_R_DM2_RX, _build_cross_range),
-    (_R_MD2_RX, _build_md_cross_range),
-    (_R_DAYS_RX, _build_days_range),
-    (_R_MDAYS_RX, _build_month_days_range),
-    (_R_MONTHS_RX, _build_months_range),
-    (_R_YEARS_RX, _build_years_range),
-    (_DMY_RX, _build_named("dmy")),
-    (_MDY_RX, _build_named("mdy")),
-    (_MY_RX, _build_named("my")),
-    (_DM_RX, _build_named("dm")),
-    (_MD_RX, _build_named("md")),
-    (_ISO_RX, _build_iso),
-    (_NUM_RX, _build_numeric),
-    (_DOTTED_RX, _build_dotted),
-    (_YEAR_RX, _build_year),
+#: The rules, in order of precedence. The flag says what every match of the rule contains:
+#: a month name (``_MONTH_PROBE_RX`` matches inside it, with the same surroundings) or four
+#: digits in a row, so that a text with neither is not searched by the rule at all.
+_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], _Ctx], _Hit | None], bool], ...] = (
+    (_R_DM2_RX, _build_cross_range, True),
+    (_R_MD2_RX, _build_md_cross_range, True),
+    (_R_DAYS_RX, _build_days_range, True),
+    (_R_MDAYS_RX, _build_month_days_range, True),
+    (_R_MONTHS_RX, _build_months_range, True),
+    (_R_YEARS_RX, _build_years_range, False),
+    (_DMY_RX, _build_named("dmy"), True),
+    (_MDY_RX, _build_named("mdy"), True),
+    (_MY_RX, _build_named("my"), True),
+    (_DM_RX, _build_named("dm"), True),
+    (_MD_RX, _build_named("md"), True),
+    (_ISO_RX, _build_iso, False),
+    (_NUM_RX, _build_numeric, False),
+    (_DOTTED_RX, _build_dotted, False),
+    (_YEAR_RX, _build_year, False),
 )
+_MONTH_PROBE_RX = re.compile(_month("m"))
 
 
 def _qualify(hit: _Hit, ctx: _Ctx) -> _Hit:
@@ -730,8 +745,14 @@ def _scan(text: str, lang: str | None) -> list[_Hit]:
     rule listed first in ``_RULES``.
     """
     ctx = _Ctx(text, _fold(text), lang)
+    has_month = _MONTH_PROBE_RX.search(ctx.folded) is not None
+    has_year = _FOUR_DIGITS_RX.search(ctx.folded) is not None
     found: list[tuple[_Hit, int]] = []
-    for rank, (rx, build) in enumerate(_RULES):
+    if not (has_month or has_year):
+        return []
+    for rank, (rx, build, needs_month) in enumerate(_RULES):
+        if not (has_month if needs_month else has_year):
+            continue
         for m in rx.finditer(ctx.folded):
             hit = build(m, ctx)
             if hit is not None:
