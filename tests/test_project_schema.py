@@ -70,6 +70,12 @@ BROKEN = [
     pytest.param('<text xml:lang="fr">', '<text xml:lang="en">', "must be the main language", id="text-lang"),
     pytest.param('target="#doctype-letter"', 'target="#doctype-report"', "must be the category", id="type-mismatch"),
     pytest.param(' resp="#tei-ingest"/>', '/>', "has @cert but no @resp", id="cert-without-resp"),
+    pytest.param('target="#doctype-letter"', 'target="#doctype-none"', "must point to a category",
+                 id="catRef-to-no-category"),
+    pytest.param('scheme="#doctypes"', 'scheme="#nowhere"', "points to no xml:id", id="dangling-scheme"),
+    pytest.param('resp="#tei-ingest">Paul', 'resp="#nobody">Paul', "points to no xml:id", id="dangling-resp"),
+    pytest.param('<measure unit="byte" quantity="', '<measure unit="byte" quantity="-', "whole number of bytes",
+                 id="byte-count"),
 ]
 
 
@@ -83,6 +89,29 @@ def test_broken_variants_fail(letter: str, old: str, new: str, expected: str) ->
 def test_bounds_in_the_wrong_order_fail(letter: str) -> None:
     broken = letter.replace('when="1921-03-03"', 'notBefore="1921-03-05" notAfter="1921-03-03"', 1)
     assert any("is later than" in p for p in verdict(broken))
+
+
+def test_range_in_the_wrong_order_fails(letter: str) -> None:
+    broken = letter.replace('when="1921-03-03"', 'from="1921-03-05" to="1921-03-03"', 1)
+    assert any("@from (1921-03-05) is later than @to" in p for p in verdict(broken))
+
+
+def test_one_element_breaking_rules_of_several_patterns_gets_every_finding(letter: str) -> None:
+    """A date with @cert and no @resp, bounds the wrong way round, pointing nowhere: three rules."""
+    old = '<date cert="high" resp="#tei-ingest" when="1921-03-03">'
+    assert old in letter
+    broken = letter.replace(old, '<date cert="high" ref="#nowhere" notBefore="1921-03-05" notAfter="1921-03-03">', 1)
+    problems = verdict(broken)
+    assert any("has @cert but no @resp" in p for p in problems), problems
+    assert any("is later than @notAfter" in p for p in problems), problems
+    assert any('"#nowhere" points to no xml:id' in p for p in problems), problems
+
+
+def test_empty_correspondent_name_fails(letter: str) -> None:
+    old = 'resp="#tei-ingest">Paul Durand</persName>'
+    assert old in letter
+    assert any("must hold a name or an office" in p
+               for p in verdict(letter.replace(old, 'resp="#tei-ingest"> </persName>', 1)))
 
 
 def test_letter_without_correspdesc_fails(letter: str) -> None:
