@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,13 +162,17 @@ def _files(folder: Path) -> Iterator[str]:
             yield (rel_top / name).as_posix()
 
 
+#: How many parsed TEI documents a :class:`Corpus` keeps (the most recently used).
+TREES_KEPT = 32
+
+
 @dataclass
 class Corpus:
     """A corpus folder whose files match its manifest."""
 
     folder: Path
     manifest: dict[str, Any]
-    _trees: dict[str, etree._ElementTree] = field(default_factory=dict, repr=False)
+    _trees: OrderedDict[str, etree._ElementTree] = field(default_factory=OrderedDict, repr=False)
 
     @property
     def documents(self) -> list[dict[str, Any]]:
@@ -188,11 +193,21 @@ class Corpus:
         return self.tei_path(entry).read_bytes()
 
     def tree(self, entry: dict[str, Any]) -> etree._ElementTree:
-        """Return a document's TEI, parsed safely (cached for the life of the corpus object)."""
+        """Return a document's TEI, parsed safely.
+
+        The last :data:`TREES_KEPT` trees are kept, so that the formats, which read one
+        document at a time, ask for it twice without parsing it twice, while a corpus of
+        any size is never held in memory whole.
+        """
         name = _listed_name(entry)
-        if name not in self._trees:
-            self._trees[name] = parse_tei(self.tei_bytes(entry), (self.folder / name).as_posix())
-        return self._trees[name]
+        tree = self._trees.get(name)
+        if tree is None:
+            tree = self._trees[name] = parse_tei(self.tei_bytes(entry), (self.folder / name).as_posix())
+            if len(self._trees) > TREES_KEPT:
+                self._trees.popitem(last=False)
+        else:
+            self._trees.move_to_end(name)
+        return tree
 
     def header(self, entry: dict[str, Any]) -> etree._Element:
         """Return a document's ``teiHeader``."""
