@@ -23,7 +23,7 @@ from sickle import Sickle, oaiexceptions
 
 from ingest.config import CorpusConfig, load_config
 from ingest.export import ExportContext, make_context
-from ingest.export.oai import OAIServer, make_server, serve, static_repository
+from ingest.export.oai import STATIC_NS, OAIServer, make_server, serve, static_repository, static_repository_chunks
 
 from .conftest import EPOCH, ExportCorpus
 
@@ -792,3 +792,22 @@ def test_the_static_repository_leaves_deleted_items_out(tombstoned: ExportContex
     headers = list(static.iter(f"{OAI}header"))
     assert len(headers) == 2 * LIVE and not any(h.get("status") for h in headers)
     assert not set(GONE) & {h.findtext(f"{OAI}identifier") for h in headers}
+
+
+def test_the_static_repository_comes_a_record_at_a_time(ctx: ExportContext) -> None:
+    """The file is yielded as its frame and one chunk per record, so a large corpus is never held whole."""
+    chunks = list(static_repository_chunks(ctx))
+    assert b"".join(chunks) == static_repository(ctx)
+    records = [c for c in chunks if c.lstrip().startswith(b"<oai:record>")]
+    assert len(records) == 2 * LIVE
+    assert all(c.count(b"<oai:record>") == 1 for c in records)
+    etree.fromstring(b"".join(chunks))  # the pieces make one well-formed document
+
+
+def test_the_static_repository_of_an_empty_corpus(tmp_path: Path, export_corpus: ExportCorpus,
+                                                  export_config: CorpusConfig, manifest: dict[str, Any]) -> None:
+    folder = copy_without(export_corpus.folder, tmp_path / "tei", {Path(e["tei"]["path"]).stem
+                                                                  for e in manifest["documents"]})
+    static = etree.fromstring(static_repository(context(folder, export_config)))
+    lists = static.findall(f"{{{STATIC_NS}}}ListRecords")
+    assert [(el.get("metadataPrefix"), len(el)) for el in lists] == [("oai_dc", 0), ("tei", 0)]

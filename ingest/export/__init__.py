@@ -25,7 +25,7 @@ import importlib
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -100,6 +100,18 @@ def write_file(path: Path, data: bytes) -> Path:
 
     try:
         write_atomic(path, data)
+    except OSError as exc:
+        raise OutputError(Issue("output.write", path.as_posix(), f"cannot be written ({exc.strerror or exc})")) \
+            from None
+    return path
+
+
+def write_chunks(path: Path, chunks: Iterable[bytes]) -> Path:
+    """Write one file of an export atomically from its chunks, never holding it whole; return its path."""
+    from ..serialize import write_atomic_chunks
+
+    try:
+        write_atomic_chunks(path, chunks)
     except OSError as exc:
         raise OutputError(Issue("output.write", path.as_posix(), f"cannot be written ({exc.strerror or exc})")) \
             from None

@@ -64,7 +64,7 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,7 +77,7 @@ from lxml import etree
 from ..corpus import TEI_NS
 from ..encode import document_id
 from ..errors import ConfigError, CorpusError, Issue
-from . import ExportContext, write_file
+from . import ExportContext, write_chunks
 from .dc import OAI_DC_NS, OAI_DC_SCHEMA, XML_DECLARATION, XSI_NS, dc_record, document_stem, type_labels
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
@@ -225,10 +225,7 @@ def _tombstones(ctx: ExportContext, live: set[str]) -> list[tuple[str, Item]]:
 def repository(ctx: ExportContext) -> Repository:
     """Describe the corpus as OAI-PMH items: identifiers, sets, oai_dc and tei metadata, and the deleted items."""
     info = ctx.corpus.info
-    email = str(info.get("contact", ""))
-    if not _EMAIL.fullmatch(email):
-        raise ConfigError(Issue("config.contact", "[corpus] contact", f"{email!r} is not an email address; "
-                                "OAI-PMH needs one as the repository's adminEmail (§4.2): set it and ingest again"))
+    email = _admin_email(ctx)
     built = dt.datetime.fromtimestamp(ctx.build.epoch, dt.UTC)
     named: list[tuple[str, Item]] = []
     type_names: dict[str, str] = {}
@@ -343,30 +340,86 @@ def _metadata_formats(parent: etree._Element) -> None:
 
 def static_repository(ctx: ExportContext) -> bytes:
     """Return the OAI-PMH Static Repository of the corpus: Identify, ListMetadataFormats, ListRecords per format."""
+    return b"".join(static_repository_chunks(ctx))
+
+
+def _admin_email(ctx: ExportContext) -> str:
+    email = str(ctx.corpus.info.get("contact", ""))
+    if not _EMAIL.fullmatch(email):
+        raise ConfigError(Issue("config.contact", "[corpus] contact", f"{email!r} is not an email address; "
+                                "OAI-PMH needs one as the repository's adminEmail (§4.2): set it and ingest again"))
+    return email
+
+
+def _static_root() -> etree._Element:
+    root = etree.Element(_S + "Repository", nsmap={None: STATIC_NS, "oai": OAI_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{STATIC_NS} {STATIC_SCHEMA}")
+    return root
+
+
+#: Where a list of records goes in the static file's frame (a record with no content, indented as one).
+_SLOT = b"\n    <oai:record/>\n  "
+
+
+def static_repository_chunks(ctx: ExportContext) -> Iterator[bytes]:
+    """Yield the bytes of the Static Repository, one record at a time.
+
+    The frame (Identify, ListMetadataFormats, an empty ListRecords per format) is built
+    as a tree with one empty record in each list, then cut there; each record is built
+    and serialised in a frame of its own at the same depth, so the file is the one the
+    whole tree would give, and a corpus of any size is never held in memory.
+    """
     base_url = ctx.config.oai_base_url
     if not base_url:
         # The Static Repository specification (§3.2) makes baseURL the URL harvesters use:
         # the gateway's, which only the archive knows.
         raise ConfigError(Issue("config.oai_base_url", "[export] oai_base_url", "is not set; the static repository "
                                 "names the base URL it is harvested at: set it in tei-ingest.toml"))
-    repo = repository(ctx)
-    root = etree.Element(_S + "Repository", nsmap={None: STATIC_NS, "oai": OAI_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
-    root.set(f"{{{XSI_NS}}}schemaLocation", f"{STATIC_NS} {STATIC_SCHEMA}")
+    built = dt.datetime.fromtimestamp(ctx.build.epoch, dt.UTC)
+    info = ctx.corpus.info
+    repo = Repository(str(info["title"]), _admin_email(ctx), built, (), (), "")
+    root = _static_root()
     # Its restricted OAI-PMH schema has no deleted records: deletedRecord is no, the live documents only.
     _identify(_sub(root, _S + "Identify"), repo, base_url, STATIC_GRANULARITY, "no", repo.datestamp)
     _metadata_formats(_sub(root, _S + "ListMetadataFormats"))
-    day = repo.datestamp.strftime("%Y-%m-%d")
+    documents = ctx.corpus.documents
     for fmt in METADATA_FORMATS:
         # A static repository has no sets, no resumptionToken and days only (its restricted OAI-PMH schema).
         records = _sub(root, _S + "ListRecords", metadataPrefix=fmt.prefix)
-        for item in repo.live:
-            _record(records, item, fmt.prefix, day, sets=False)
-    return _document(root)
+        if documents:
+            _sub(records, _O + "record")
+    frame = _document(root)
+    if not documents:
+        yield frame
+        return
+    parts = frame.split(_SLOT)
+    assert len(parts) == len(METADATA_FORMATS) + 1, "the frame of the static repository has one slot per format"
+    day = built.strftime("%Y-%m-%d")
+    yield parts[0]
+    for fmt, after in zip(METADATA_FORMATS, parts[1:], strict=True):
+        for entry in documents:
+            metadata = dc_record(ctx, entry) if fmt.prefix == "oai_dc" else tei_header(ctx, entry)
+            item = Item(f"oai:{info['id']}:{document_stem(entry)}", document_stem(entry), built, (),
+                        {fmt.prefix: _metadata_bytes(metadata)})
+            yield b"\n    " + _record_bytes(item, fmt.prefix, day)
+        yield b"\n  " + after
+
+
+def _record_bytes(item: Item, prefix: str, datestamp: str) -> bytes:
+    """Return a record of the static file as it is written there, two levels deep."""
+    root = _static_root()
+    records = _sub(root, _S + "ListRecords")
+    _record(records, item, prefix, datestamp, sets=False)
+    _indent(root)
+    data = etree.tostring(root, encoding="UTF-8")
+    start = data.index(b"<oai:record>")
+    end = data.rindex(b"</oai:record>") + len(b"</oai:record>")
+    return data[start:end]
 
 
 def write(ctx: ExportContext, out_dir: Path) -> list[Path]:
     """Write the OAI-PMH Static Repository ``out_dir/oai-pmh.xml``."""
-    return [write_file(out_dir / "oai-pmh.xml", static_repository(ctx))]
+    return [write_chunks(out_dir / "oai-pmh.xml", static_repository_chunks(ctx))]
 
 
 # ------------------------------------------------------------------ protocol
