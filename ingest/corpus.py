@@ -12,16 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lxml import etree
 
 from .errors import CorpusError, Issue
-from .manifest import DIGESTS, MANIFEST_NAME, check_manifest
+from .manifest import DIGESTS, MANIFEST_NAME, check_document_entry, check_manifest
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 NS = {"tei": TEI_NS}
@@ -55,25 +56,206 @@ class Fixity:
         return out
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """Read and check ``folder/manifest.json``; raise :class:`CorpusError` when it is unusable."""
+class Manifest:
+    """A corpus manifest read once, as a stream: its head in memory, its entries on disk.
+
+    The document entries (about 1.7 KB of JSON each) go to a private temporary database
+    (in memory up to a few MB, then in SQLite's temporary folder, deleted when the
+    manifest is closed or collected) and come back one at a time, sorted by TEI file
+    name, so that a corpus of 100,000 documents is read in bounded memory. Everything
+    else (the corpus description, totals, rejections, tombstones, journal) is small and
+    kept as parsed. ``manifest[key]`` and ``manifest.get(key)`` read the head.
+    """
+
+    def __init__(self, head: dict[str, Any], db: sqlite3.Connection, count: int, sha256: str, size: int) -> None:
+        self.head = head
+        self._db = db
+        #: how many document entries the manifest has
+        self.count = count
+        #: the sha256 and the size of the file's bytes, as they were read
+        self.sha256 = sha256
+        self.size = size
+
+    def __getitem__(self, key: str) -> Any:
+        return self.head[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.head
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return a part of the manifest other than its documents."""
+        return self.head.get(key, default)
+
+    def documents(self) -> Iterator[dict[str, Any]]:
+        """Yield the document entries, sorted by TEI file name (in the manifest's order among equals)."""
+        cursor = self._db.execute("SELECT json FROM documents ORDER BY path, seq")
+        while rows := cursor.fetchmany(256):
+            for (text,) in rows:
+                yield json.loads(text)
+
+    def close(self) -> None:
+        """Release the database (its file is deleted)."""
+        self._db.close()
+
+
+class Documents:
+    """The document entries of a manifest, sorted by TEI file name: iterated afresh each time."""
+
+    def __init__(self, manifest: Manifest) -> None:
+        self._manifest = manifest
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._manifest.documents()
+
+    def __len__(self) -> int:
+        return self._manifest.count
+
+    def __bool__(self) -> bool:
+        return self._manifest.count > 0
+
+
+class _Hashing:
+    """A file read through, with the sha256 and the size of what was read."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._fh.read(n)
+        self.digest.update(data)
+        self.size += len(data)
+        return data
+
+
+_MAX_PROBLEMS = 20
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """Read and check ``folder/manifest.json``; raise :class:`CorpusError` when it is unusable.
+
+    The schema checks the head and then each entry as it is read (the verdict is the
+    whole manifest's: the schema constrains each entry on its own).
+    """
+    import ijson  # type: ignore[import-untyped]
+
     path = folder / MANIFEST_NAME
     shown = path.as_posix()
     if not folder.is_dir():
         raise CorpusError(Issue("corpus.missing", folder.as_posix(), "is not a folder; give the folder "
                                 "`tei-ingest ingest -o DIR` wrote"))
     try:
-        manifest = json.loads(path.read_bytes())
+        fh = path.open("rb")
     except FileNotFoundError:
         raise CorpusError(Issue("manifest.missing", shown, "does not exist; run `tei-ingest ingest` first")) from None
     except OSError as exc:
         raise CorpusError(Issue("manifest.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
-    except ValueError as exc:
-        raise CorpusError(Issue("manifest.invalid", shown, f"is not JSON: {exc}")) from None
-    problems = check_manifest(manifest)
-    if problems:
-        raise CorpusError(*(Issue("manifest.schema", shown, p) for p in problems[:20]))
-    return manifest  # type: ignore[no-any-return]
+    db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+    for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8192", "temp_store=FILE"):
+        db.execute(f"PRAGMA {pragma}")
+    db.execute("CREATE TABLE documents (path TEXT NOT NULL, seq INTEGER NOT NULL, json TEXT NOT NULL)")
+    problems: list[str] = []
+    try:
+        with fh:
+            reader = _Hashing(fh)
+            try:
+                head, count = _stream(ijson.parse(reader, use_float=True), db, problems)
+            except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeError, ValueError) as exc:
+                raise CorpusError(Issue("manifest.invalid", shown, f"is not JSON: {exc}")) from None
+            except OSError as exc:
+                raise CorpusError(Issue("manifest.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
+        if head is None:  # not an object: the schema says what is wrong with it
+            problems[:0] = check_manifest(_whole(path))
+        else:
+            problems[:0] = check_manifest({**head, **({"documents": []} if "documents" in head else {})})
+        if problems:
+            raise CorpusError(*(Issue("manifest.schema", shown, p) for p in problems[:_MAX_PROBLEMS]))
+        twice = [name for (name,) in db.execute(
+            "SELECT path FROM documents GROUP BY path HAVING count(*) > 1 ORDER BY path LIMIT 20")]
+        if twice:
+            raise CorpusError(*(Issue("manifest.duplicate", name, "is listed more than once in the manifest's "
+                                      "documents") for name in twice))
+    except BaseException:
+        db.close()
+        raise
+    assert head is not None
+    head.pop("documents", None)
+    return Manifest(head, db, count, reader.digest.hexdigest(), reader.size)
+
+
+def _whole(path: Path) -> Any:
+    return json.loads(path.read_bytes())
+
+
+def _stream(events: Iterator[tuple[str, str, Any]], db: sqlite3.Connection,
+            problems: list[str]) -> tuple[dict[str, Any] | None, int]:
+    """Read a manifest's parse events: return its head and how many entries went to the database.
+
+    The head is None when the manifest is not a JSON object.
+    """
+    first = next(events, None)
+    if first is None or first[1] != "start_map":
+        for _ in events:  # the rest must parse, or it is not JSON
+            pass
+        return None, 0
+    head: dict[str, Any] = {}
+    count = 0
+    db.execute("BEGIN")
+    for prefix, event, value in events:
+        if event == "end_map" and prefix == "":
+            break
+        key = value  # a map_key of the top-level object
+        if key == "documents":
+            head[key] = None
+            kind = next(events)
+            if kind[1] != "start_array":
+                head[key] = _build(kind, events)
+                continue
+            head[key] = []
+            for item in _items(events):
+                where = f"documents/{count}"
+                if len(problems) < _MAX_PROBLEMS:
+                    problems.extend(check_document_entry(item, where))
+                tei = item.get("tei") if isinstance(item, dict) else None
+                name = tei.get("path") if isinstance(tei, dict) else None
+                db.execute("INSERT INTO documents VALUES (?, ?, ?)",
+                           (str(name), count, json.dumps(item, ensure_ascii=False, separators=(",", ":"))))
+                count += 1
+        else:
+            head[key] = _build(next(events), events)
+    for _ in events:  # nothing may follow the object but white space
+        pass
+    db.execute("COMMIT")
+    return head, count
+
+
+def _items(events: Iterator[tuple[str, str, Any]]) -> Iterator[Any]:
+    """Yield the items of the array whose start_array was just read."""
+    for event in events:
+        if event[1] == "end_array":
+            return
+        yield _build(event, events)
+
+
+def _build(first: tuple[str, str, Any], events: Iterator[tuple[str, str, Any]]) -> Any:
+    """Return the JSON value that starts with the event ``first``."""
+    import ijson
+
+    builder = ijson.ObjectBuilder()
+    depth = 0
+    event: tuple[str, str, Any] | None = first
+    while event is not None:
+        _, kind, value = event
+        builder.event(kind, value)
+        if kind in ("start_map", "start_array"):
+            depth += 1
+        elif kind in ("end_map", "end_array"):
+            depth -= 1
+        if depth == 0:
+            return builder.value
+        event = next(events)
+    return builder.value
 
 
 def _listed_name(entry: dict[str, Any]) -> str:
@@ -84,15 +266,12 @@ def _listed_name(entry: dict[str, Any]) -> str:
     return name
 
 
-def check_fixity(folder: Path, manifest: dict[str, Any]) -> Fixity:
+def check_fixity(folder: Path, manifest: Manifest) -> Fixity:
     """Compare the folder with its manifest: sizes and every digest of every listed file.
 
     The files an interrupted run left under ``pending`` are checked against both states
     the journal gives for them (written, or as before); in neither, they are changed.
     """
-    listed: dict[str, dict[str, Any]] = {}
-    for entry in manifest["documents"]:
-        listed[_listed_name(entry)] = entry["tei"]
     journal: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
     for item in manifest.get("pending", []):
         new, old = item["document"], item["previous"]
@@ -101,14 +280,17 @@ def check_fixity(folder: Path, manifest: dict[str, Any]) -> Fixity:
     changed: list[tuple[str, str]] = []
     missing: list[str] = []
     pending: list[tuple[str, str]] = []
-    for name in sorted(listed):
+    listed: set[str] = set()
+    for entry in manifest.documents():  # sorted by name
+        name = _listed_name(entry)
+        listed.add(name)
         data = _read(folder / name)
         if data is None:
             missing.append(name)
         elif isinstance(data, str):
             changed.append((name, data))
         else:
-            why = _differs(data, listed[name])
+            why = _differs(data, entry["tei"])
             if why:
                 changed.append((name, why))
     for name in sorted(journal):
@@ -171,13 +353,13 @@ class Corpus:
     """A corpus folder whose files match its manifest."""
 
     folder: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     _trees: OrderedDict[str, etree._ElementTree] = field(default_factory=OrderedDict, repr=False)
 
     @property
-    def documents(self) -> list[dict[str, Any]]:
-        """Return the manifest entries of the documents, sorted by file name."""
-        return sorted(self.manifest["documents"], key=lambda e: e["tei"]["path"])
+    def documents(self) -> Documents:
+        """Return the manifest entries of the documents, sorted by file name (read afresh at each pass)."""
+        return Documents(self.manifest)
 
     @property
     def info(self) -> dict[str, Any]:

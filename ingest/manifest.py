@@ -206,14 +206,22 @@ def _manifest_schema() -> dict[str, Any]:
     return json.loads(manifest_schema_path().read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
+def _schema_of(part: str) -> dict[str, Any]:
+    """Return the schema of the whole manifest (``part`` ""), or of one of its ``$defs``."""
+    schema = _manifest_schema()
+    if not part:
+        return schema
+    return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{part}"}
+
+
 @functools.cache
-def _fast_validator() -> Any:
+def _fast_validator(part: str = "") -> Any:
     """Return jsonschema-rs's validator of the manifest schema, or None where it is not installed."""
     try:
         import jsonschema_rs
     except ImportError:
         return None
-    return jsonschema_rs.validator_for(_manifest_schema())
+    return jsonschema_rs.validator_for(_schema_of(part))
 
 
 def check_manifest(manifest: Any) -> list[str]:
@@ -226,21 +234,39 @@ def check_manifest(manifest: Any) -> list[str]:
     jsonschema-rs is the stricter of the two on patterns). Without jsonschema-rs,
     jsonschema alone decides.
     """
-    fast = _fast_validator()
+    return _problems(manifest, "", "")
+
+
+def check_document_entry(entry: Any, where: str) -> list[str]:
+    """Return the violations of one entry of the manifest's ``documents`` (``where``: its path there).
+
+    The schema checks each entry on its own (``items``), so the entries of a manifest read
+    one at a time get the verdict the whole manifest would.
+    """
+    return _problems(entry, "document", where)
+
+
+def _problems(instance: Any, part: str, where: str) -> list[str]:
+    fast = _fast_validator(part)
     if fast is not None:
-        if fast.is_valid(manifest):
+        if fast.is_valid(instance):
             return []
-        slow = _slow_problems(manifest)
-        return slow or [f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message}"
-                        for e in fast.iter_errors(manifest)]
-    return _slow_problems(manifest)
+        slow = _slow_problems(instance, part, where)
+        return slow or [_located(where, e.instance_path, e.message) for e in fast.iter_errors(instance)]
+    return _slow_problems(instance, part, where)
 
 
-def _slow_problems(manifest: Any) -> list[str]:
+def _located(where: str, path: Any, message: str) -> str:
+    inner = "/".join(str(p) for p in path)
+    return f"{'/'.join(p for p in (where, inner) if p) or '(root)'}: {message}"
+
+
+def _slow_problems(instance: Any, part: str = "", where: str = "") -> list[str]:
     from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(_manifest_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(_schema_of(part), format_checker=Draft202012Validator.FORMAT_CHECKER)
     return [
-        f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
-        for e in sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path)))
+        _located(where, e.absolute_path, e.message)
+        for e in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
     ]
+

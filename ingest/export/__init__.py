@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import importlib
 import os
 import shutil
@@ -28,10 +29,10 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from ..config import BuildInfo, CorpusConfig, build_info
-from ..errors import ConfigError, Issue, OutputError
+from ..errors import ConfigError, CorpusError, Issue, OutputError
 
 if TYPE_CHECKING:  # the corpus reader is imported when an export runs, not when the command line starts
     from ..corpus import Corpus
@@ -118,12 +119,60 @@ def write_chunks(path: Path, chunks: Iterable[bytes]) -> Path:
     return path
 
 
-def write_folder(target: Path, files: Mapping[str, bytes]) -> Path:
+@dataclass(frozen=True, slots=True)
+class FileCopy:
+    """A file of an export that is a copy of a corpus file: its size and sha256, checked as it is copied."""
+
+    source: Path
+    size: int
+    sha256: str
+
+    def copy_to(self, fh: BinaryIO) -> None:
+        """Copy the file into ``fh``; raise :class:`CorpusError` if it is no longer what it was."""
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            src = self.source.open("rb")
+        except OSError as exc:
+            raise CorpusError(Issue("fixity.unreadable", self.source.as_posix(),
+                                    f"cannot be read: {exc.strerror}")) from None
+        with src:
+            while True:
+                try:
+                    block = src.read(_BLOCK)
+                except OSError as exc:
+                    raise CorpusError(Issue("fixity.unreadable", self.source.as_posix(),
+                                            f"cannot be read: {exc.strerror}")) from None
+                if not block:
+                    break
+                digest.update(block)
+                size += len(block)
+                fh.write(block)
+        if size != self.size or digest.hexdigest() != self.sha256:
+            raise CorpusError(Issue("fixity.changed", self.source.as_posix(),
+                                    "changed while the export was being written; run the export again"))
+
+    def same_as(self, path: Path) -> bool:
+        """Return True when ``path`` holds the bytes this copy would write."""
+        if path.stat().st_size != self.size:
+            return False
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            while block := fh.read(_BLOCK):
+                digest.update(block)
+        return digest.hexdigest() == self.sha256
+
+
+_BLOCK = 1 << 20
+
+
+def write_folder(target: Path, files: Mapping[str, bytes | FileCopy]) -> Path:
     """Write ``files`` (relative POSIX paths) as the folder ``target``, replacing it whole.
 
-    The new folder is built beside the old one and renamed into place, so a reader sees
-    the old folder or the new one, never a mixture; nothing is rewritten when the folder
-    already holds exactly these files.
+    A file is given as its bytes, or as a :class:`FileCopy` of a corpus file, copied a
+    block at a time. The new folder is built beside the old one and renamed into place,
+    so a reader sees the old folder or the new one, never a mixture; nothing is rewritten
+    when the folder already holds exactly these files.
     """
     for rel in files:
         if not rel or rel.startswith("/") or ".." in rel.split("/"):
@@ -144,7 +193,11 @@ def write_folder(target: Path, files: Mapping[str, bytes]) -> Path:
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "wb") as fh:
-                fh.write(files[rel])
+                content = files[rel]
+                if isinstance(content, FileCopy):
+                    content.copy_to(fh)
+                else:
+                    fh.write(content)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(path, 0o644)
@@ -164,13 +217,14 @@ def write_folder(target: Path, files: Mapping[str, bytes]) -> Path:
     return target
 
 
-def _holds_exactly(target: Path, files: Mapping[str, bytes]) -> bool:
+def _holds_exactly(target: Path, files: Mapping[str, bytes | FileCopy]) -> bool:
     if not target.is_dir():
         return False
     present = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file() or p.is_symlink()}
     if present != set(files):
         return False
     try:
-        return all((target / rel).read_bytes() == data for rel, data in files.items())
+        return all(data.same_as(target / rel) if isinstance(data, FileCopy) else (target / rel).read_bytes() == data
+                   for rel, data in files.items())
     except OSError:
         return False

@@ -6,20 +6,21 @@ an RO-Crate 1.1 root (see :mod:`ingest.export.rocrate`). Fixity is given twice, 
 and sha256 (RFC 8493 §2.4 recommends both), for the payload (§2.1.3) and for the tag
 files (§2.2.1). ``bag-info.txt`` (§2.2.2) is taken from the manifest's description of
 the corpus, so that it says what the bagged manifest says, and names the BagIt profile
-the bag follows (``schemas/bagit-profile.json``). The bag is built in memory and written
-as a whole folder, so a reader never sees a bag whose manifests do not match its files.
+the bag follows (``schemas/bagit-profile.json``). The bag is written as a whole folder
+(its files are copied from the corpus, checked against their digests as they are), so a
+reader never sees a bag whose manifests do not match its files.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CorpusError, Issue
 from ..manifest import MANIFEST_NAME
-from . import ExportContext, write_folder
+from . import ExportContext, FileCopy, write_folder
 from .rocrate import METADATA_NAME, build_crate, encode_crate, is_email
 
 BAG_NAME = "bag"
@@ -38,32 +39,51 @@ def write(ctx: ExportContext, out_dir: Path) -> list[Path]:
     return [write_folder(out_dir / BAG_NAME, build_bag(ctx))]
 
 
-def build_bag(ctx: ExportContext) -> dict[str, bytes]:
-    """Return every file of the bag (relative POSIX path to bytes)."""
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """A payload file: its size and digests, and where its bytes are (a corpus file, or made here)."""
+
+    size: int
+    digests: Mapping[str, str]
+    content: bytes | FileCopy
+
+    @classmethod
+    def of(cls, data: bytes) -> Payload:
+        return cls(len(data), {a: hashlib.new(a, data).hexdigest() for a in ALGORITHMS}, data)
+
+
+def build_bag(ctx: ExportContext) -> dict[str, bytes | FileCopy]:
+    """Return every file of the bag (relative POSIX path to its bytes, or to the corpus file it copies)."""
     payload = read_payload(ctx)
-    files: dict[str, bytes] = dict(payload)
-    files["bagit.txt"] = BAGIT_TXT
+    files: dict[str, bytes | FileCopy] = {path: p.content for path, p in payload.items()}
+    tags: dict[str, Payload] = {"bagit.txt": Payload.of(BAGIT_TXT)}
     for algorithm in ALGORITHMS:
-        files[f"manifest-{algorithm}.txt"] = render_manifest(algorithm, payload)
+        tags[f"manifest-{algorithm}.txt"] = Payload.of(render_manifest(algorithm, payload))
     # Bag-Size counts the whole bag, bag-info.txt and the tag manifests included; their size
     # depends on the value written, so it is computed again until it no longer changes.
     size = ""
+    payload_size = sum(p.size for p in payload.values())
     for _ in range(4):
-        files["bag-info.txt"] = render_bag_info(ctx, payload, size)
-        tags = {name: files[name] for name in ("bagit.txt", "bag-info.txt", *(f"manifest-{a}.txt" for a in ALGORITHMS))}
-        for algorithm in ALGORITHMS:
-            files[f"tagmanifest-{algorithm}.txt"] = render_manifest(algorithm, tags)
-        total = format_size(sum(len(data) for data in files.values()))
+        tags["bag-info.txt"] = Payload.of(render_bag_info(ctx, payload, size))
+        manifests = {f"tagmanifest-{algorithm}.txt": Payload.of(render_manifest(algorithm, tags))
+                     for algorithm in ALGORITHMS}
+        total = format_size(payload_size + sum(p.size for p in (*tags.values(), *manifests.values())))
         if total == size:
             break
         size = total
+    for name, p in (*tags.items(), *manifests.items()):
+        files[name] = p.content
     return files
 
 
-def read_payload(ctx: ExportContext) -> dict[str, bytes]:
-    """Return the payload: the TEI files and the manifest as they are on disk, and the RO-Crate metadata."""
+def read_payload(ctx: ExportContext) -> dict[str, Payload]:
+    """Return the payload: the TEI files and the manifest as they are on disk, and the RO-Crate metadata.
+
+    Each corpus file is read once for its digests and copied when the bag is written,
+    checked again then; the corpus is never held in memory.
+    """
     corpus = ctx.corpus
-    payload: dict[str, bytes] = {}
+    payload: dict[str, Payload] = {}
     for entry in corpus.documents:
         tei = entry["tei"]
         shown = corpus.tei_path(entry).as_posix()
@@ -85,26 +105,31 @@ def read_payload(ctx: ExportContext) -> dict[str, bytes]:
             raise CorpusError(
                 Issue("fixity.changed", shown, "changed while the bag was being made; run the export again")
             )
-        payload[f"data/{tei['path']}"] = data
+        payload[f"data/{tei['path']}"] = Payload(
+            len(data), {"sha512": hashlib.sha512(data).hexdigest(), "sha256": tei["sha256"]},
+            FileCopy(corpus.tei_path(entry), len(data), tei["sha256"]))
     manifest_path = corpus.folder / MANIFEST_NAME
+    digests = {a: hashlib.new(a) for a in ALGORITHMS}
+    size = 0
     try:
-        manifest_bytes = manifest_path.read_bytes()
+        with manifest_path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                size += len(block)
+                for d in digests.values():
+                    d.update(block)
     except OSError as exc:
         raise CorpusError(
             Issue("manifest.unreadable", manifest_path.as_posix(), f"cannot be read: {exc.strerror}")
         ) from None
-    try:
-        unchanged = json.loads(manifest_bytes) == corpus.manifest
-    except ValueError:
-        unchanged = False
-    if not unchanged:
+    if size != corpus.manifest.size or digests["sha256"].hexdigest() != corpus.manifest.sha256:
         raise CorpusError(
             Issue(
                 "fixity.changed", manifest_path.as_posix(), "changed while the bag was being made; run the export again"
             )
         )
-    payload[f"data/{MANIFEST_NAME}"] = manifest_bytes
-    payload[f"data/{METADATA_NAME}"] = encode_crate(build_crate(ctx, manifest_bytes))
+    payload[f"data/{MANIFEST_NAME}"] = Payload(size, {a: d.hexdigest() for a, d in digests.items()},
+                                               FileCopy(manifest_path, size, corpus.manifest.sha256))
+    payload[f"data/{METADATA_NAME}"] = Payload.of(encode_crate(build_crate(ctx, size)))
     return dict(sorted(payload.items()))
 
 
@@ -113,9 +138,9 @@ def encode_path(path: str) -> str:
     return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def render_manifest(algorithm: str, files: Mapping[str, bytes]) -> bytes:
+def render_manifest(algorithm: str, files: Mapping[str, Payload]) -> bytes:
     """Return a (tag) manifest: one ``checksum  path`` line per file, sorted by path (RFC 8493 §2.1.3)."""
-    lines = [f"{hashlib.new(algorithm, files[path]).hexdigest()}  {encode_path(path)}\n" for path in sorted(files)]
+    lines = [f"{files[path].digests[algorithm]}  {encode_path(path)}\n" for path in sorted(files)]
     return "".join(lines).encode("utf-8")
 
 
@@ -152,7 +177,7 @@ def fold_tag(label: str, value: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_bag_info(ctx: ExportContext, payload: Mapping[str, bytes], bag_size: str) -> bytes:
+def render_bag_info(ctx: ExportContext, payload: Mapping[str, Payload], bag_size: str) -> bytes:
     """Return ``bag-info.txt``: the reserved tags of RFC 8493 §2.2.2, sorted by label."""
     info = ctx.corpus.info
     tags: list[tuple[str, str]] = [
@@ -160,7 +185,7 @@ def render_bag_info(ctx: ExportContext, payload: Mapping[str, bytes], bag_size: 
         ("BagIt-Profile-Identifier", PROFILE_ID),
         ("Bagging-Date", ctx.build.date),
         ("External-Identifier", info["id"]),
-        ("Payload-Oxum", f"{sum(len(data) for data in payload.values())}.{len(payload)}"),
+        ("Payload-Oxum", f"{sum(p.size for p in payload.values())}.{len(payload)}"),
         ("Source-Organization", info["publisher"]),
     ]
     if bag_size:

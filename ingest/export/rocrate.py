@@ -121,7 +121,7 @@ def _publisher(info: dict[str, Any]) -> list[dict[str, Any]]:
     return [org, point]
 
 
-def build_crate(ctx: ExportContext, manifest_bytes: bytes) -> dict[str, Any]:
+def build_crate(ctx: ExportContext, manifest_size: int) -> dict[str, Any]:
     """Return the RO-Crate 1.1 metadata of the corpus as a JSON-LD document."""
     info = ctx.corpus.info
     documents = ctx.corpus.documents
@@ -137,7 +137,7 @@ def build_crate(ctx: ExportContext, manifest_bytes: bytes) -> dict[str, Any]:
         "name": "Manifest of the corpus",
         "description": "What tei-ingest wrote (each TEI file with its size, sha256 and sha512 and the metadata "
         "read from it), what it refused and why.",
-        "contentSize": str(len(manifest_bytes)),
+        "contentSize": str(manifest_size),
         "encodingFormat": "application/json",
     }
     parts = sorted([*(f["@id"] for f in files), MANIFEST_NAME])
