@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ingest.config import CorpusConfig
-from ingest.errors import ConfigError, OutputError
-from ingest.export import export_build, write_folder
+from ingest.errors import ConfigError, CorpusError, OutputError
+from ingest.export import export_build, staged_folder, write_folder
 
 
 def test_build_date_from_epoch_then_config_then_manifest() -> None:
@@ -64,4 +66,44 @@ def test_write_folder_failure_keeps_the_old_folder(tmp_path: Path, monkeypatch: 
 def test_write_folder_refuses_paths_outside(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a path inside"):
         write_folder(tmp_path / "out", {"../escape.txt": b"x"})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_folder_takes_its_files_one_at_a_time(tmp_path: Path) -> None:
+    target = tmp_path / "dc"
+    made: list[str] = []
+
+    def files() -> Iterator[tuple[str, bytes]]:
+        for name in ("b.xml", "a.xml"):
+            made.append(name)
+            yield name, name.encode()
+
+    write_folder(target, files())
+    assert made == ["b.xml", "a.xml"]
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == {"a.xml": b"a.xml", "b.xml": b"b.xml"}
+    with pytest.raises(ValueError, match="given twice"):
+        write_folder(target, iter([("a.xml", b"1"), ("a.xml", b"2")]))
+    assert (target / "a.xml").read_bytes() == b"a.xml"
+
+
+def test_a_copied_file_is_checked_against_its_digest(tmp_path: Path) -> None:
+    source = tmp_path / "letter.xml"
+    source.write_bytes(b"<TEI/>\n")
+    sha256 = hashlib.sha256(b"<TEI/>\n").hexdigest()
+    target = tmp_path / "out" / "bag"
+    with staged_folder(target) as folder:
+        digests = folder.copy("data/letter.xml", source, 7, sha256, "changed", ["sha512"])
+    assert digests == {"sha256": sha256, "sha512": hashlib.sha512(b"<TEI/>\n").hexdigest()}
+    assert (target / "data" / "letter.xml").read_bytes() == b"<TEI/>\n"
+    source.write_bytes(b"<TEI/> \n")  # one byte more than the manifest says
+    with pytest.raises(CorpusError) as caught, staged_folder(target) as folder:
+        folder.copy("data/letter.xml", source, 7, sha256, "changed while copied")
+    assert [(i.code, i.message) for i in caught.value.issues] == [("fixity.changed", "changed while copied")]
+    assert (target / "data" / "letter.xml").read_bytes() == b"<TEI/>\n"  # the old folder stays
+    assert sorted(p.name for p in target.parent.iterdir()) == ["bag"]
+
+
+def test_a_failed_folder_leaves_no_folder_it_made(tmp_path: Path) -> None:
+    with pytest.raises(ValueError), staged_folder(tmp_path / "new" / "deeper" / "bag") as folder:
+        folder.add("../out.txt", b"x")
     assert list(tmp_path.iterdir()) == []

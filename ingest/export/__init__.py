@@ -26,7 +26,7 @@ import importlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
@@ -119,67 +119,80 @@ def write_chunks(path: Path, chunks: Iterable[bytes]) -> Path:
     return path
 
 
-@dataclass(frozen=True, slots=True)
-class FileCopy:
-    """A file of an export that is a copy of a corpus file: its size and sha256, checked as it is copied."""
+class StagedFolder:
+    """A folder being written beside its final place: files are added one at a time."""
 
-    source: Path
-    size: int
-    sha256: str
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.names: set[str] = set()
 
-    def copy_to(self, fh: BinaryIO) -> None:
-        """Copy the file into ``fh``; raise :class:`CorpusError` if it is no longer what it was."""
-        digest = hashlib.sha256()
-        size = 0
+    def _open(self, rel: str) -> BinaryIO:
+        if not rel or rel.startswith("/") or ".." in rel.split("/") or rel in self.names:
+            raise ValueError(f"{rel!r} is not a path inside the folder, or is given twice")
+        self.names.add(rel)
+        path = self.tmp / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "wb")
+
+    def add(self, rel: str, data: bytes) -> None:
+        """Write one file of the folder (a relative POSIX path) with these bytes."""
+        with self._open(rel) as fh:
+            fh.write(data)
+            _finish(fh)
+        os.chmod(self.tmp / rel, 0o644)
+
+    def copy(self, rel: str, source: Path, size: int, sha256: str, changed: str,
+             algorithms: Iterable[str] = ()) -> dict[str, str]:
+        """Copy a corpus file into the folder, a block at a time; return its digests (``algorithms``).
+
+        The copy must have the size and sha256 given (the manifest's); if not, the file
+        changed since the corpus was checked and :class:`CorpusError` says so (``changed``).
+        """
+        digests = {a: hashlib.new(a) for a in {"sha256", *algorithms}}
+        copied = 0
+        shown = source.as_posix()
         try:
-            src = self.source.open("rb")
+            src = source.open("rb")
         except OSError as exc:
-            raise CorpusError(Issue("fixity.unreadable", self.source.as_posix(),
-                                    f"cannot be read: {exc.strerror}")) from None
-        with src:
+            raise CorpusError(Issue("fixity.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
+        with src, self._open(rel) as fh:
             while True:
                 try:
                     block = src.read(_BLOCK)
                 except OSError as exc:
-                    raise CorpusError(Issue("fixity.unreadable", self.source.as_posix(),
-                                            f"cannot be read: {exc.strerror}")) from None
+                    raise CorpusError(Issue("fixity.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
                 if not block:
                     break
-                digest.update(block)
-                size += len(block)
+                for d in digests.values():
+                    d.update(block)
+                copied += len(block)
                 fh.write(block)
-        if size != self.size or digest.hexdigest() != self.sha256:
-            raise CorpusError(Issue("fixity.changed", self.source.as_posix(),
-                                    "changed while the export was being written; run the export again"))
+            _finish(fh)
+        os.chmod(self.tmp / rel, 0o644)
+        if copied != size or digests["sha256"].hexdigest() != sha256:
+            raise CorpusError(Issue("fixity.changed", shown, changed))
+        return {a: d.hexdigest() for a, d in digests.items()}
 
-    def same_as(self, path: Path) -> bool:
-        """Return True when ``path`` holds the bytes this copy would write."""
-        if path.stat().st_size != self.size:
-            return False
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            while block := fh.read(_BLOCK):
-                digest.update(block)
-        return digest.hexdigest() == self.sha256
+
+def _finish(fh: BinaryIO) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 _BLOCK = 1 << 20
 
 
-def write_folder(target: Path, files: Mapping[str, bytes | FileCopy]) -> Path:
-    """Write ``files`` (relative POSIX paths) as the folder ``target``, replacing it whole.
+@contextlib.contextmanager
+def staged_folder(target: Path) -> Iterator[StagedFolder]:
+    """Build the folder ``target`` file by file, then put it in place whole.
 
-    A file is given as its bytes, or as a :class:`FileCopy` of a corpus file, copied a
-    block at a time. The new folder is built beside the old one and renamed into place,
-    so a reader sees the old folder or the new one, never a mixture; nothing is rewritten
-    when the folder already holds exactly these files.
+    The new folder is built beside the old one and renamed into place when the block
+    ends, so a reader sees the old folder or the new one, never a mixture; when the old
+    folder already holds exactly the same files it is left untouched (and the new one
+    removed). If the block fails, the old folder stays as it was.
     """
-    for rel in files:
-        if not rel or rel.startswith("/") or ".." in rel.split("/"):
-            raise ValueError(f"{rel!r} is not a path inside the folder")
-    if _holds_exactly(target, files):
-        return target
     parent = target.parent
+    created = [p for p in (parent, *parent.parents) if not p.exists()]  # removed again if the block fails
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
@@ -189,18 +202,11 @@ def write_folder(target: Path, files: Mapping[str, bytes | FileCopy]) -> Path:
     old = parent / f".{target.name}.old-{os.getpid()}"
     try:
         os.chmod(tmp, 0o755)
-        for rel in sorted(files):
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as fh:
-                content = files[rel]
-                if isinstance(content, FileCopy):
-                    content.copy_to(fh)
-                else:
-                    fh.write(content)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(path, 0o644)
+        folder = StagedFolder(tmp)
+        yield folder
+        if _same_files(tmp, target, folder.names):
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
         if target.exists():
             os.rename(target, old)
         os.rename(tmp, target)
@@ -208,23 +214,46 @@ def write_folder(target: Path, files: Mapping[str, bytes | FileCopy]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         if old.exists() and not target.exists():
             os.rename(old, target)
+        for folder_made in created:
+            with contextlib.suppress(OSError):
+                folder_made.rmdir()
         if not isinstance(exc, OSError):
             raise
         raise OutputError(Issue("output.write", target.as_posix(), f"cannot be written ({exc.strerror or exc})")) \
             from None
     with contextlib.suppress(OSError):
         shutil.rmtree(old)
+
+
+def write_folder(target: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]) -> Path:
+    """Write ``files`` (relative POSIX paths, with their bytes) as the folder ``target``, replacing it whole.
+
+    ``files`` may be a generator: each file is written as it comes (see :func:`staged_folder`).
+    """
+    with staged_folder(target) as folder:
+        for rel, data in (files.items() if isinstance(files, Mapping) else files):
+            folder.add(rel, data)
     return target
 
 
-def _holds_exactly(target: Path, files: Mapping[str, bytes | FileCopy]) -> bool:
+def _same_files(new: Path, target: Path, names: set[str]) -> bool:
+    """Return True when the folder ``target`` holds exactly the files of ``new``, byte for byte."""
     if not target.is_dir():
         return False
-    present = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file() or p.is_symlink()}
-    if present != set(files):
-        return False
     try:
-        return all(data.same_as(target / rel) if isinstance(data, FileCopy) else (target / rel).read_bytes() == data
-                   for rel, data in files.items())
+        present = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file() or p.is_symlink()}
+        return present == names and all(_same_bytes(new / rel, target / rel) for rel in sorted(names))
     except OSError:
         return False
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with a.open("rb") as fa, b.open("rb") as fb:
+        while True:
+            block = fa.read(_BLOCK)
+            if block != fb.read(_BLOCK):
+                return False
+            if not block:
+                return True

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import CorpusError, Issue
 from ..manifest import MANIFEST_NAME
-from . import ExportContext, FileCopy, write_folder
+from . import ExportContext, StagedFolder, staged_folder
 from .rocrate import METADATA_NAME, build_crate, encode_crate, is_email
 
 BAG_NAME = "bag"
@@ -35,102 +35,85 @@ _LINE = 78
 
 
 def write(ctx: ExportContext, out_dir: Path) -> list[Path]:
-    """Write the bag as the folder ``out_dir/bag``; return its path."""
-    return [write_folder(out_dir / BAG_NAME, build_bag(ctx))]
+    """Write the bag as the folder ``out_dir/bag``; return its path.
+
+    The payload is copied into the new folder file by file (each checked against the
+    manifest's digest as it is copied), then the tag files are written from the digests
+    gathered on the way: the corpus is never held in memory.
+    """
+    target = out_dir / BAG_NAME
+    with staged_folder(target) as folder:
+        payload = write_payload(ctx, folder)
+        write_tags(ctx, folder, payload)
+    return [target]
 
 
-@dataclass(frozen=True, slots=True)
-class Payload:
-    """A payload file: its size and digests, and where its bytes are (a corpus file, or made here)."""
+class Payload(NamedTuple):
+    """What the tag files say of a payload file: its size and its digests (in ``ALGORITHMS`` order)."""
 
     size: int
-    digests: Mapping[str, str]
-    content: bytes | FileCopy
+    digests: tuple[str, ...]
 
     @classmethod
     def of(cls, data: bytes) -> Payload:
-        return cls(len(data), {a: hashlib.new(a, data).hexdigest() for a in ALGORITHMS}, data)
+        return cls(len(data), tuple(hashlib.new(a, data).hexdigest() for a in ALGORITHMS))
 
 
-def build_bag(ctx: ExportContext) -> dict[str, bytes | FileCopy]:
-    """Return every file of the bag (relative POSIX path to its bytes, or to the corpus file it copies)."""
-    payload = read_payload(ctx)
-    files: dict[str, bytes | FileCopy] = {path: p.content for path, p in payload.items()}
-    tags: dict[str, Payload] = {"bagit.txt": Payload.of(BAGIT_TXT)}
-    for algorithm in ALGORITHMS:
-        tags[f"manifest-{algorithm}.txt"] = Payload.of(render_manifest(algorithm, payload))
-    # Bag-Size counts the whole bag, bag-info.txt and the tag manifests included; their size
-    # depends on the value written, so it is computed again until it no longer changes.
-    size = ""
-    payload_size = sum(p.size for p in payload.values())
-    for _ in range(4):
-        tags["bag-info.txt"] = Payload.of(render_bag_info(ctx, payload, size))
-        manifests = {f"tagmanifest-{algorithm}.txt": Payload.of(render_manifest(algorithm, tags))
-                     for algorithm in ALGORITHMS}
-        total = format_size(payload_size + sum(p.size for p in (*tags.values(), *manifests.values())))
-        if total == size:
-            break
-        size = total
-    for name, p in (*tags.items(), *manifests.items()):
-        files[name] = p.content
-    return files
+_CHANGED = "changed while the bag was being made; run the export again"
 
 
-def read_payload(ctx: ExportContext) -> dict[str, Payload]:
-    """Return the payload: the TEI files and the manifest as they are on disk, and the RO-Crate metadata.
+def write_payload(ctx: ExportContext, folder: StagedFolder) -> dict[str, Payload]:
+    """Write the payload: the TEI files and the manifest as they are on disk, and the RO-Crate metadata.
 
-    Each corpus file is read once for its digests and copied when the bag is written,
-    checked again then; the corpus is never held in memory.
+    Return the size and digests of each payload file, by path.
     """
     corpus = ctx.corpus
     payload: dict[str, Payload] = {}
     for entry in corpus.documents:
         tei = entry["tei"]
-        shown = corpus.tei_path(entry).as_posix()
         if tei["path"] == METADATA_NAME:
             raise CorpusError(
                 Issue(
                     "bag.name",
-                    shown,
+                    corpus.tei_path(entry).as_posix(),
                     f"is named like the RO-Crate metadata file {METADATA_NAME}; rename the source and ingest again",
                 )
             )
-        try:
-            data = corpus.tei_bytes(entry)
-        except OSError as exc:
-            raise CorpusError(Issue("fixity.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
         # The corpus was checked when it was opened; a file changed since must not be bagged
         # with the fixity of its former self.
-        if len(data) != tei["bytes"] or hashlib.sha256(data).hexdigest() != tei["sha256"]:
-            raise CorpusError(
-                Issue("fixity.changed", shown, "changed while the bag was being made; run the export again")
-            )
-        payload[f"data/{tei['path']}"] = Payload(
-            len(data), {"sha512": hashlib.sha512(data).hexdigest(), "sha256": tei["sha256"]},
-            FileCopy(corpus.tei_path(entry), len(data), tei["sha256"]))
-    manifest_path = corpus.folder / MANIFEST_NAME
-    digests = {a: hashlib.new(a) for a in ALGORITHMS}
-    size = 0
-    try:
-        with manifest_path.open("rb") as fh:
-            while block := fh.read(1 << 20):
-                size += len(block)
-                for d in digests.values():
-                    d.update(block)
-    except OSError as exc:
-        raise CorpusError(
-            Issue("manifest.unreadable", manifest_path.as_posix(), f"cannot be read: {exc.strerror}")
-        ) from None
-    if size != corpus.manifest.size or digests["sha256"].hexdigest() != corpus.manifest.sha256:
-        raise CorpusError(
-            Issue(
-                "fixity.changed", manifest_path.as_posix(), "changed while the bag was being made; run the export again"
-            )
-        )
-    payload[f"data/{MANIFEST_NAME}"] = Payload(size, {a: d.hexdigest() for a, d in digests.items()},
-                                               FileCopy(manifest_path, size, corpus.manifest.sha256))
-    payload[f"data/{METADATA_NAME}"] = Payload.of(encode_crate(build_crate(ctx, size)))
-    return dict(sorted(payload.items()))
+        rel = f"data/{tei['path']}"
+        digests = folder.copy(rel, corpus.tei_path(entry), tei["bytes"], tei["sha256"], _CHANGED, ALGORITHMS)
+        payload[rel] = Payload(tei["bytes"], tuple(digests[a] for a in ALGORITHMS))
+    manifest = corpus.manifest
+    rel = f"data/{MANIFEST_NAME}"
+    digests = folder.copy(rel, corpus.folder / MANIFEST_NAME, manifest.size, manifest.sha256, _CHANGED, ALGORITHMS)
+    payload[rel] = Payload(manifest.size, tuple(digests[a] for a in ALGORITHMS))
+    crate = encode_crate(build_crate(ctx, manifest.size))
+    folder.add(f"data/{METADATA_NAME}", crate)
+    payload[f"data/{METADATA_NAME}"] = Payload.of(crate)
+    return payload
+
+
+def write_tags(ctx: ExportContext, folder: StagedFolder, payload: Mapping[str, Payload]) -> None:
+    """Write bagit.txt, bag-info.txt, the payload manifests and the tag manifests."""
+    tags: dict[str, bytes] = {"bagit.txt": BAGIT_TXT}
+    for algorithm in ALGORITHMS:
+        tags[f"manifest-{algorithm}.txt"] = render_manifest(algorithm, payload)
+    # Bag-Size counts the whole bag, bag-info.txt and the tag manifests included; their size
+    # depends on the value written, so it is computed again until it no longer changes.
+    payload_size = sum(p.size for p in payload.values())
+    size = ""
+    manifests: dict[str, bytes] = {}
+    for _ in range(4):
+        tags["bag-info.txt"] = render_bag_info(ctx, payload, size)
+        described = {name: Payload.of(data) for name, data in tags.items()}
+        manifests = {f"tagmanifest-{algorithm}.txt": render_manifest(algorithm, described) for algorithm in ALGORITHMS}
+        total = format_size(payload_size + sum(len(data) for data in (*tags.values(), *manifests.values())))
+        if total == size:
+            break
+        size = total
+    for name, data in (*tags.items(), *manifests.items()):
+        folder.add(name, data)
 
 
 def encode_path(path: str) -> str:
@@ -140,7 +123,8 @@ def encode_path(path: str) -> str:
 
 def render_manifest(algorithm: str, files: Mapping[str, Payload]) -> bytes:
     """Return a (tag) manifest: one ``checksum  path`` line per file, sorted by path (RFC 8493 §2.1.3)."""
-    lines = [f"{files[path].digests[algorithm]}  {encode_path(path)}\n" for path in sorted(files)]
+    k = ALGORITHMS.index(algorithm)
+    lines = [f"{files[path].digests[k]}  {encode_path(path)}\n" for path in sorted(files)]
     return "".join(lines).encode("utf-8")
 
 

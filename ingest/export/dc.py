@@ -208,5 +208,5 @@ def record_bytes(record: etree._Element) -> bytes:
 
 def write(ctx: ExportContext, out_dir: Path) -> list[Path]:
     """Write ``out_dir/dc/<stem>.xml`` for every document, the folder replaced whole."""
-    files = {f"{document_stem(entry)}.xml": record_bytes(dc_record(ctx, entry)) for entry in ctx.corpus.documents}
-    return [write_folder(out_dir / "dc", files)]
+    files = ((f"{document_stem(entry)}.xml", record_bytes(dc_record(ctx, entry))) for entry in ctx.corpus.documents)
+    return [write_folder(out_dir / "dc", files)]  # written one record at a time
