@@ -141,6 +141,20 @@ class StagedFolder:
             _finish(fh)
         os.chmod(self.tmp / rel, 0o644)
 
+    def write(self, rel: str, chunks: Iterable[bytes], algorithms: Iterable[str] = ()) -> tuple[int, dict[str, str]]:
+        """Write one file from its chunks, never held whole; return its size and digests (``algorithms``)."""
+        digests = {a: hashlib.new(a) for a in algorithms}
+        size = 0
+        with self._open(rel) as fh:
+            for chunk in chunks:
+                for d in digests.values():
+                    d.update(chunk)
+                size += len(chunk)
+                fh.write(chunk)
+            _finish(fh)
+        os.chmod(self.tmp / rel, 0o644)
+        return size, {a: d.hexdigest() for a, d in digests.items()}
+
     def copy(self, rel: str, source: Path, size: int, sha256: str, changed: str,
              algorithms: Iterable[str] = ()) -> dict[str, str]:
         """Copy a corpus file into the folder, a block at a time; return its digests (``algorithms``).

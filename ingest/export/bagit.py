@@ -21,7 +21,7 @@ from typing import NamedTuple
 from ..errors import CorpusError, Issue
 from ..manifest import MANIFEST_NAME
 from . import ExportContext, StagedFolder, staged_folder
-from .rocrate import METADATA_NAME, build_crate, encode_crate, is_email
+from .rocrate import METADATA_NAME, build_crate, crate_chunks, is_email
 
 BAG_NAME = "bag"
 #: The profile the bag follows; the identifier of ``schemas/bagit-profile.json`` (BagIt Profiles 1.3.0).
@@ -88,9 +88,9 @@ def write_payload(ctx: ExportContext, folder: StagedFolder) -> dict[str, Payload
     rel = f"data/{MANIFEST_NAME}"
     digests = folder.copy(rel, corpus.folder / MANIFEST_NAME, manifest.size, manifest.sha256, _CHANGED, ALGORITHMS)
     payload[rel] = Payload(manifest.size, tuple(digests[a] for a in ALGORITHMS))
-    crate = encode_crate(build_crate(ctx, manifest.size))
-    folder.add(f"data/{METADATA_NAME}", crate)
-    payload[f"data/{METADATA_NAME}"] = Payload.of(crate)
+    # The RO-Crate is written an entity at a time (ingest.export.rocrate.crate_chunks).
+    size, digests = folder.write(f"data/{METADATA_NAME}", crate_chunks(build_crate(ctx, manifest.size)), ALGORITHMS)
+    payload[f"data/{METADATA_NAME}"] = Payload(size, tuple(digests[a] for a in ALGORITHMS))
     return payload
 
 

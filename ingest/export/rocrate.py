@@ -19,8 +19,10 @@ date always give the same bytes.
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..corpus import NS
@@ -121,11 +123,29 @@ def _publisher(info: dict[str, Any]) -> list[dict[str, Any]]:
     return [org, point]
 
 
+class Stream:
+    """A JSON array of the crate written from an iterable made afresh at each pass, never held as a list."""
+
+    def __init__(self, make: Callable[[], Iterable[Any]]) -> None:
+        self._make = make
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._make())
+
+
 def build_crate(ctx: ExportContext, manifest_size: int) -> dict[str, Any]:
-    """Return the RO-Crate 1.1 metadata of the corpus as a JSON-LD document."""
+    """Return the RO-Crate 1.1 metadata of the corpus as a JSON-LD document.
+
+    The lists with one item per document (the graph's File entities, ``hasPart``, the
+    CreateAction's ``result``) are :class:`Stream` objects: :func:`crate_chunks` writes
+    them an entity at a time, reading each document's header when its entity is written.
+    """
     info = ctx.corpus.info
     documents = ctx.corpus.documents
-    files = [_tei_file(ctx, entry) for entry in documents]
+
+    def paths() -> Iterator[str]:
+        return (str(entry["tei"]["path"]) for entry in documents)
+
     licence = info["licence"]
     # RO-Crate 1.1 §"Licensing, Access control and Copyright": license SHOULD be a URL with
     # a contextual entity; without one, a local entity carries the licence's words.
@@ -140,7 +160,6 @@ def build_crate(ctx: ExportContext, manifest_size: int) -> dict[str, Any]:
         "contentSize": str(manifest_size),
         "encodingFormat": "application/json",
     }
-    parts = sorted([*(f["@id"] for f in files), MANIFEST_NAME])
     root: dict[str, Any] = {
         "@id": "./",
         "@type": "Dataset",
@@ -151,7 +170,7 @@ def build_crate(ctx: ExportContext, manifest_size: int) -> dict[str, Any]:
         "identifier": _one_or_many(identifiers),
         "license": _ref(licence_id),
         "publisher": _ref("#publisher"),
-        "hasPart": [_ref(p) for p in parts],
+        "hasPart": Stream(lambda: (_ref(p) for p in heapq.merge(paths(), [MANIFEST_NAME]))),
     }
     languages = [lang["code"] for lang in ctx.corpus.manifest["totals"]["languages"]]
     if languages:
@@ -164,7 +183,6 @@ def build_crate(ctx: ExportContext, manifest_size: int) -> dict[str, Any]:
     }
     software = info["software"]
     others: list[dict[str, Any]] = [
-        *files,
         manifest_file,
         {"@id": licence_id, "@type": "CreativeWork", "name": licence["name"]},
         *_publisher(info),
@@ -176,17 +194,58 @@ def build_crate(ctx: ExportContext, manifest_size: int) -> dict[str, Any]:
             "name": "Encoding of the plain-text sources in TEI P5",
             "endTime": info["build_date"],
             "instrument": _ref(SOFTWARE_ID),
-            "result": [_ref(f["@id"]) for f in files],
+            "result": Stream(lambda: (_ref(p) for p in paths())),
         },
     ]
     puids = sorted({entry["tei"]["puid"] for entry in documents if entry["tei"].get("puid")})
     others += [
         {"@id": PRONOM + puid, "@type": "WebSite", "name": PRONOM_NAMES.get(puid, f"PRONOM {puid}")} for puid in puids
     ]
-    graph = [descriptor, root, *sorted(others, key=lambda e: str(e["@id"]))]
-    return {"@context": CRATE_CONTEXT, "@graph": graph}
+    others.sort(key=_entity_id)
+
+    def graph() -> Iterator[dict[str, Any]]:
+        # The documents come sorted by file name: merged with the other entities, every
+        # entity after the first two is in the order of its @id.
+        yield descriptor
+        yield root
+        yield from heapq.merge((_tei_file(ctx, entry) for entry in documents), others, key=_entity_id)
+
+    return {"@context": CRATE_CONTEXT, "@graph": Stream(graph)}
 
 
-def encode_crate(crate: dict[str, Any]) -> bytes:
-    """Return the crate as UTF-8 JSON with sorted keys and a final newline."""
-    return (json.dumps(crate, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+def _entity_id(entity: dict[str, Any]) -> str:
+    return str(entity["@id"])
+
+
+def crate_chunks(crate: dict[str, Any]) -> Iterator[bytes]:
+    """Yield the crate as UTF-8 JSON, as ``json.dumps(indent=2, sort_keys=True)`` writes it, and a final newline."""
+    pending: list[str] = []
+    size = 0
+    for piece in _json(crate, 0):
+        pending.append(piece)
+        size += len(piece)
+        if size >= 1 << 16:
+            yield "".join(pending).encode("utf-8")
+            pending, size = [], 0
+    pending.append("\n")
+    yield "".join(pending).encode("utf-8")
+
+
+def _json(value: Any, level: int) -> Iterator[str]:
+    if isinstance(value, dict):
+        if not value:
+            yield "{}"
+            return
+        for k, key in enumerate(sorted(value)):
+            yield ("{\n" if k == 0 else ",\n") + "  " * (level + 1) + json.dumps(key, ensure_ascii=False) + ": "
+            yield from _json(value[key], level + 1)
+        yield "\n" + "  " * level + "}"
+    elif isinstance(value, (list, tuple, Stream)):
+        empty = True
+        for item in value:
+            yield ("[\n" if empty else ",\n") + "  " * (level + 1)
+            empty = False
+            yield from _json(item, level + 1)
+        yield "[]" if empty else "\n" + "  " * level + "]"
+    else:
+        yield json.dumps(value, ensure_ascii=False)
