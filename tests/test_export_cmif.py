@@ -25,7 +25,8 @@ from ingest.config import load_config
 from ingest.corpus import NS
 from ingest.errors import ConfigError
 from ingest.export import ExportContext, make_context
-from ingest.export.cmif import derive_bibl_id, map_cert, truncate_date, write
+from ingest.export.cmif import build_tree, cmif_chunks, derive_bibl_id, map_cert, truncate_date, write
+from ingest.serialize import to_bytes
 
 from .conftest import EPOCH, SHARED, ExportCorpus
 
@@ -379,3 +380,22 @@ def test_cli_without_cmif_url_exits_3_naming_the_setting(export_corpus: ExportCo
     code = main(["export", "cmif", "-o", str(out), "--corpus", str(export_corpus.folder),
                  "--config", str(export_corpus.config_path)])
     assert code == 0 and (out / "cmif.xml").is_file()
+
+
+def test_the_streamed_file_is_the_whole_tree(ctx: ExportContext, cmif_file: Path) -> None:
+    """Written a letter at a time, the file has the bytes of the document built as one tree."""
+    chunks = list(cmif_chunks(ctx))
+    assert b"".join(chunks) == to_bytes(build_tree(ctx)) == cmif_file.read_bytes()
+    letters = len(_tree(cmif_file).findall(".//tei:correspDesc", NS))
+    assert letters > 1 and len(chunks) == letters + 2  # the head, one chunk per letter, the tail
+
+
+def test_a_corpus_without_letters_gives_an_empty_profile(export_corpus: ExportCorpus, tmp_path: Path) -> None:
+    folder = Path(shutil.copytree(export_corpus.folder, tmp_path / "tei"))
+    manifest = json.loads((folder / "manifest.json").read_bytes())
+    manifest["documents"] = [e for e in manifest["documents"] if e["type"] not in ("letter", "telegram", "memorandum")]
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    ctx = _context(folder, export_corpus.config_path)
+    data = b"".join(cmif_chunks(ctx))
+    assert data == to_bytes(build_tree(ctx))
+    assert etree.fromstring(data).findall(".//tei:correspDesc", NS) == []

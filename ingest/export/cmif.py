@@ -26,6 +26,7 @@ the build date and serialised canonically: a re-run gives the same bytes.
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from collections.abc import Iterable, Iterator
@@ -37,7 +38,7 @@ from lxml import etree
 from ..corpus import NS, TEI_NS
 from ..errors import ConfigError, Issue
 from ..serialize import to_bytes
-from . import ExportContext, write_file
+from . import ExportContext, write_chunks
 
 FILE_NAME = "cmif.xml"
 
@@ -61,11 +62,52 @@ _EMAIL = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
 
 def write(ctx: ExportContext, out_dir: Path) -> list[Path]:
     """Write ``out_dir/cmif.xml``: one correspDesc per letter of the corpus."""
-    return [write_file(out_dir / FILE_NAME, to_bytes(build_tree(ctx)))]
+    return [write_chunks(out_dir / FILE_NAME, cmif_chunks(ctx))]
 
 
 def build_tree(ctx: ExportContext) -> etree._ElementTree:
-    """Return the CMIF document of the corpus's letters."""
+    """Return the CMIF document of the corpus's letters, as one tree (:func:`cmif_chunks` streams it)."""
+    tree, profile, url, source_id = _frame(ctx)
+    for entry in ctx.corpus.documents:
+        for desc in _flatten_letter(ctx, entry, url, source_id):
+            profile.append(desc)
+    return tree
+
+
+def cmif_chunks(ctx: ExportContext) -> Iterator[bytes]:
+    """Yield the bytes of the CMIF file, one letter's correspDesc at a time: ``to_bytes(build_tree(ctx))``.
+
+    The frame (the header without the letters) is serialised with one empty correspDesc
+    and cut there; each letter's correspDesc is serialised alone at the same depth, so
+    the file is the one the whole tree gives, and the corpus is never held in memory.
+    """
+    tree, profile, url, source_id = _frame(ctx)
+    descs = (desc for entry in ctx.corpus.documents for desc in _flatten_letter(ctx, entry, url, source_id))
+    first = next(descs, None)
+    if first is None:
+        yield to_bytes(tree)
+        return
+    etree.SubElement(profile, _T + "correspDesc")
+    head, tail = to_bytes(tree).split(b"<correspDesc/>")
+    between = head[head.rindex(b">") + 1:]  # the indentation before each correspDesc
+    closing = tail[: tail.index(b"<")]  # and after the last
+    yield head
+    for k, desc in enumerate(itertools.chain([first], descs)):
+        yield (between if k else b"") + _alone(desc, between, closing)
+    yield tail
+
+
+def _alone(desc: etree._Element, between: bytes, closing: bytes) -> bytes:
+    """Return a correspDesc serialised as it is in the whole file."""
+    root = etree.Element(_T + "TEI", nsmap={None: TEI_NS})  # type: ignore[dict-item]
+    _add_child(_add_child(root, "teiHeader"), "profileDesc").append(desc)
+    data = to_bytes(etree.ElementTree(root))
+    start = data.index(b"<profileDesc>") + len(b"<profileDesc>") + len(between)
+    return data[start: data.rindex(closing + b"</profileDesc>")]
+
+
+def _frame(ctx: ExportContext) -> tuple[etree._ElementTree, etree._Element, str, str]:
+    """Return the CMIF document without its letters, its profileDesc, the file's URL and the bibl's id."""
     url = require_url(ctx)
     info = ctx.corpus.info
     source_id = derive_bibl_id(str(info["id"]))
@@ -96,12 +138,9 @@ def build_tree(ctx: ExportContext) -> etree._ElementTree:
         bibl[-1].tail = ", "
         _add_child(bibl, "ref", base, target=base)
     profile = _add_child(header, "profileDesc")
-    for entry in ctx.corpus.documents:
-        for desc in _flatten_letter(ctx, entry, url, source_id):
-            profile.append(desc)
     # CMIF files carry no text: the letters are where @ref points (example01_basic.xml).
     _add_child(_add_child(_add_child(root, "text"), "body"), "p")
-    return etree.ElementTree(root)
+    return etree.ElementTree(root), profile, url, source_id
 
 
 def require_url(ctx: ExportContext) -> str:
