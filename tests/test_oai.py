@@ -811,3 +811,22 @@ def test_the_static_repository_of_an_empty_corpus(tmp_path: Path, export_corpus:
     static = etree.fromstring(static_repository(context(folder, export_config)))
     lists = static.findall(f"{{{STATIC_NS}}}ListRecords")
     assert [(el.get("metadataPrefix"), len(el)) for el in lists] == [("oai_dc", 0), ("tei", 0)]
+
+
+def test_records_are_read_from_the_files_and_a_changed_file_is_not_served(
+        tmp_path: Path, export_corpus: ExportCorpus, export_config: CorpusConfig, manifest: dict[str, Any]) -> None:
+    """The provider holds no record: each is made from its TEI file, checked against the manifest first."""
+    folder = copy_without(export_corpus.folder, tmp_path / "tei", set())
+    entry = manifest["documents"][0]
+    stem = Path(entry["tei"]["path"]).stem
+    ctx = context(folder, export_config)
+    with running(ctx) as server:
+        query = f"verb=GetRecord&metadataPrefix=tei&identifier=oai:{ctx.corpus.info['id']}:{stem}"
+        assert fetch(server, query).find(f".//{OAI}metadata") is not None
+        path = folder / entry["tei"]["path"]
+        path.write_bytes(path.read_bytes().replace(b"</TEI>", b"</TEI>\n"))
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            fetch(server, query)
+        assert caught.value.code == 503
+        assert "changed since the data provider started" in caught.value.read().decode()
+        assert fetch(server, "verb=Identify").find(f"{OAI}Identify") is not None  # the rest is still served

@@ -64,6 +64,7 @@ import hashlib
 import json
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -199,6 +200,47 @@ def tei_header(ctx: ExportContext, entry: dict[str, Any]) -> etree._Element:
     return header
 
 
+class _Records(Mapping[str, bytes]):
+    """The metadata of a live item in both formats, made from its TEI file when a response needs it.
+
+    A repository of 100,000 documents thus holds no record in memory. The file is checked
+    against the manifest's sha256 each time (it was when the corpus was opened): a file
+    changed since raises :class:`CorpusError` rather than being served under the old
+    record's identity. Records are made one at a time (the corpus reader's parsed
+    documents are not shared between threads).
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, ctx: ExportContext, path: str, sha256: str) -> None:
+        self._ctx = ctx
+        self._entry = {"tei": {"path": path}}
+        self._sha256 = sha256
+
+    def __getitem__(self, prefix: str) -> bytes:
+        if prefix not in ("oai_dc", "tei"):
+            raise KeyError(prefix)
+        with self._lock:
+            corpus = self._ctx.corpus
+            try:
+                data = corpus.tei_bytes(self._entry)
+            except OSError as exc:
+                raise CorpusError(Issue("fixity.unreadable", corpus.tei_path(self._entry).as_posix(),
+                                        f"cannot be read: {exc.strerror}")) from None
+            if hashlib.sha256(data).hexdigest() != self._sha256:
+                raise CorpusError(Issue("fixity.changed", corpus.tei_path(self._entry).as_posix(),
+                                        "changed since the data provider started; restart it"))
+            if prefix == "oai_dc":
+                return _metadata_bytes(dc_record(self._ctx, self._entry))
+            return _metadata_bytes(tei_header(self._ctx, self._entry))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("oai_dc", "tei"))
+
+    def __len__(self) -> int:
+        return 2
+
+
 def _tombstones(ctx: ExportContext, live: set[str]) -> list[tuple[str, Item]]:
     """Return the deleted items of the manifest's ``deleted`` list as (TEI file name, item).
 
@@ -231,13 +273,13 @@ def repository(ctx: ExportContext) -> Repository:
     type_names: dict[str, str] = {}
     for entry in ctx.corpus.documents:
         stem = document_stem(entry)
-        header = tei_header(ctx, entry)
-        labels = type_labels(header)
-        type_names.setdefault(str(entry["type"]), labels[0] if labels else str(entry["type"]))
+        if str(entry["type"]) not in type_names:  # a set is named after the first document of its type
+            labels = type_labels(tei_header(ctx, entry))
+            type_names[str(entry["type"])] = labels[0] if labels else str(entry["type"])
         sets = tuple(sorted({f"type:{entry['type']}", f"lang:{entry['language']}"}))
         named.append((str(entry["tei"]["path"]), Item(
             f"oai:{info['id']}:{stem}", stem, built, sets,
-            {"oai_dc": _metadata_bytes(dc_record(ctx, entry)), "tei": _metadata_bytes(header)})))
+            _Records(ctx, str(entry["tei"]["path"]), str(entry["tei"]["sha256"])))))
     tombstones = _tombstones(ctx, {item.identifier for _, item in named})
     # Live and deleted items in one order, by TEI file name, as the documents are listed.
     items = [item for _, item in sorted(named + tombstones, key=lambda pair: pair[0])]
@@ -731,7 +773,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, query: str) -> None:
         # The length of a request is bounded by http.server (request line) and _MAX_BODY.
-        body = self.server.provider.respond(parse_qsl(query, keep_blank_values=True))
+        try:
+            body = self.server.provider.respond(parse_qsl(query, keep_blank_values=True))
+        except CorpusError as exc:  # a TEI file changed or went away since the corpus was opened
+            self._plain(HTTPStatus.SERVICE_UNAVAILABLE, "".join(f"{issue}\n" for issue in exc.issues))
+            return
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/xml; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
