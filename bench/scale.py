@@ -5,7 +5,9 @@ whole commands in one run of this script:
 
 * a full run (`--jobs J`), with an empty record cache;
 * the same command again, nothing changed;
-* again with one source changed, then with one source removed.
+* again with one source changed, then with one source removed;
+* then what reads the corpus back: `verify`, each `export` format, and `serve` (started,
+  then asked for one ListRecords page).
 
 Memory is read from /proc while the command runs (VmHWM, the peak resident set, of the
 command's own process and of each worker process), so the writing process and the workers
@@ -84,6 +86,41 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
     return elapsed, peaks["main"], max(peaks["worker"], usage.ru_maxrss if usage.ru_maxrss > peaks["main"] else 0)
 
 
+def readers(corpus: Path, out: Path, env: dict[str, str]) -> list[tuple[str, tuple[float, int]]]:
+    """Time what reads a corpus back, and read its peak memory: verify, each export, serve."""
+    base = [sys.executable, "-m", "ingest"]
+    config = ["--config", str(ROOT / "tei-ingest.toml")]
+    rows = [("verify", measure([*base, "verify", str(corpus)], env)[:2])]
+    for fmt in ("bagit", "cmif", "oai", "dc"):
+        rows.append((f"export {fmt}", measure([*base, "export", fmt, "--corpus", str(corpus), "-o", str(out),
+                                               *config], env)[:2]))
+    shutil.rmtree(out, ignore_errors=True)
+    rows.append(("serve: start, one ListRecords page", serve(corpus, env, [*base, "serve", str(corpus), "--port",
+                                                                         "0", *config])))
+    return rows
+
+
+def serve(corpus: Path, env: dict[str, str], cmd: list[str]) -> tuple[float, int]:
+    """Start the data provider; return the time until it answers one ListRecords page, and its peak memory."""
+    import re
+    import urllib.request
+
+    t = time.perf_counter()
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()  # "OAI-PMH data provider at URL (Ctrl-C to stop)"
+            found = re.search(r"(http://\S+)", line)
+            if found is None:
+                sys.exit(f"serve did not start: {line!r}")
+            with urllib.request.urlopen(f"{found[1]}?verb=ListRecords&metadataPrefix=tei", timeout=600) as r:
+                r.read()
+            seconds = time.perf_counter() - t
+            return seconds, _hwm_kib(proc.pid)
+        finally:
+            proc.terminate()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, nargs="+", default=[1000, 10_000])
@@ -125,6 +162,9 @@ def main() -> None:
                 against = "" if name == "full run" else f"{seconds / full:.2%}"
                 print(f"| {count:,} | {name} | {seconds:.2f} | {count / seconds:,.1f} | {rss / 1024:.0f} | "
                       f"{worker / 1024:.0f} | {against} |", flush=True)
+            for name, (seconds, rss) in readers(out, work / f"export-{count}", env):
+                print(f"| {count:,} | {name} | {seconds:.2f} | {count / seconds:,.1f} | {rss / 1024:.0f} | – | |",
+                      flush=True)
             shutil.rmtree(src, ignore_errors=True)
             shutil.rmtree(out, ignore_errors=True)
     finally:
