@@ -6,6 +6,7 @@ import base64
 import contextlib
 import copy
 import dataclasses
+import hashlib
 import json
 import re
 import shutil
@@ -830,3 +831,35 @@ def test_records_are_read_from_the_files_and_a_changed_file_is_not_served(
         assert caught.value.code == 503
         assert "changed since the data provider started" in caught.value.read().decode()
         assert fetch(server, "verb=Identify").find(f"{OAI}Identify") is not None  # the rest is still served
+
+
+def test_ids_renamed_in_the_bytes_as_on_a_tree(ctx: ExportContext, tmp_path: Path, export_corpus: ExportCorpus,
+                                               export_config: CorpusConfig) -> None:
+    """The tei records' ids are renamed in the serialised header; the result is that of renaming on a tree."""
+    from ingest.export.oai import _renamed_on_a_copy, tei_header
+
+    def root_id(entry: dict[str, Any]) -> str:
+        return str(ctx.corpus.tree(entry).getroot().get(XML_ID)) + "."
+
+    for entry in ctx.corpus.documents:
+        assert tei_header(ctx, entry) == _renamed_on_a_copy(ctx.corpus.header(entry), root_id(entry))
+    # Text, comments and instructions that look like attributes are left alone, as on a tree.
+    folder = Path(shutil.copytree(export_corpus.folder, tmp_path / "tei"))
+    entry = next(iter(ctx.corpus.documents))
+    path = folder / entry["tei"]["path"]
+    data = path.read_bytes().replace(b"<fileDesc>", b'<fileDesc><!-- xml:id="pers-1" ref="#pers-1" -->'
+                                     b'<?note ref="#pers-1"?>', 1)
+    assert b"<p>Values carrying" in data
+    data = data.replace(b"<p>Values carrying", b'<p>ref="#pers-1" xml:id="x" Values carrying', 1)
+    manifest = json.loads((folder / "manifest.json").read_bytes())
+    for e in manifest["documents"]:
+        if e["tei"]["path"] == entry["tei"]["path"]:
+            e["tei"].update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                            sha512=hashlib.sha512(data).hexdigest())
+    path.write_bytes(data)
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    changed = context(folder, export_config)
+    got = tei_header(changed, entry)
+    assert b'<!-- xml:id="pers-1" ref="#pers-1" -->' in got and b'<?note ref="#pers-1"?>' in got
+    assert b'<p>ref="#pers-1" xml:id="x" Values' in got
+    assert got == _renamed_on_a_copy(changed.corpus.header(entry), root_id(entry))
