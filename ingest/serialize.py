@@ -103,24 +103,6 @@ def to_bytes(tree: etree._ElementTree) -> bytes:
     return b"\n".join([*head, body]) + b"\n"
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Write data to path atomically; return False when the file already holds exactly data."""
-    try:
-        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    tmp = stage_file(path, data)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-    return True
-
-
 def _temporary(path: Path) -> tuple[BinaryIO, str]:
     """Open a hidden temporary file beside path (``.NAME.*.tmp``: never part of the corpus)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -95,18 +95,6 @@ def export(names: list[str], ctx: ExportContext, out_dir: Path) -> list[Path]:
     return written
 
 
-def write_file(path: Path, data: bytes) -> Path:
-    """Write one file of an export atomically (the folder is created); return its path."""
-    from ..serialize import write_atomic
-
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise OutputError(Issue("output.write", path.as_posix(), f"cannot be written ({exc.strerror or exc})")) \
-            from None
-    return path
-
-
 def write_chunks(path: Path, chunks: Iterable[bytes]) -> Path:
     """Write one file of an export atomically from its chunks, never holding it whole; return its path."""
     from ..serialize import write_atomic_chunks
@@ -136,10 +124,7 @@ class StagedFolder:
 
     def add(self, rel: str, data: bytes) -> None:
         """Write one file of the folder (a relative POSIX path) with these bytes."""
-        with self._open(rel) as fh:
-            fh.write(data)
-            _finish(fh)
-        os.chmod(self.tmp / rel, 0o644)
+        self.write(rel, [data])
 
     def write(self, rel: str, chunks: Iterable[bytes], algorithms: Iterable[str] = ()) -> tuple[int, dict[str, str]]:
         """Write one file from its chunks, never held whole; return its size and digests (``algorithms``)."""
@@ -162,30 +147,28 @@ class StagedFolder:
         The copy must have the size and sha256 given (the manifest's); if not, the file
         changed since the corpus was checked and :class:`CorpusError` says so (``changed``).
         """
-        digests = {a: hashlib.new(a) for a in {"sha256", *algorithms}}
-        copied = 0
         shown = source.as_posix()
         try:
             src = source.open("rb")
         except OSError as exc:
             raise CorpusError(Issue("fixity.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
-        with src, self._open(rel) as fh:
-            while True:
-                try:
-                    block = src.read(_BLOCK)
-                except OSError as exc:
-                    raise CorpusError(Issue("fixity.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
-                if not block:
-                    break
-                for d in digests.values():
-                    d.update(block)
-                copied += len(block)
-                fh.write(block)
-            _finish(fh)
-        os.chmod(self.tmp / rel, 0o644)
-        if copied != size or digests["sha256"].hexdigest() != sha256:
+        with src:
+            copied, digests = self.write(rel, _blocks(src, shown), {"sha256", *algorithms})
+        if copied != size or digests["sha256"] != sha256:
             raise CorpusError(Issue("fixity.changed", shown, changed))
-        return {a: d.hexdigest() for a, d in digests.items()}
+        return digests
+
+
+def _blocks(src: BinaryIO, shown: str) -> Iterator[bytes]:
+    """Yield a file's bytes a block at a time; a read that fails is a :class:`CorpusError`."""
+    while True:
+        try:
+            block = src.read(_BLOCK)
+        except OSError as exc:
+            raise CorpusError(Issue("fixity.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
+        if not block:
+            return
+        yield block
 
 
 def _finish(fh: BinaryIO) -> None:
