@@ -174,8 +174,8 @@ def read_manifest(folder: Path) -> Manifest:
         twice = [name for (name,) in db.execute(
             "SELECT path FROM documents GROUP BY path HAVING count(*) > 1 ORDER BY path LIMIT 20")]
         if twice:
-            raise CorpusError(*(Issue("manifest.duplicate", name, "is listed more than once in the manifest's "
-                                      "documents") for name in twice))
+            raise CorpusError(*(Issue("manifest.duplicate", shown, f"lists {name} more than once in its documents")
+                                for name in twice))
     except BaseException:
         db.close()
         raise

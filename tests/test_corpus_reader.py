@@ -60,7 +60,8 @@ def test_an_entry_listed_twice_is_refused(export_corpus: ExportCorpus, tmp_path:
     folder, manifest = _copy(export_corpus, tmp_path)
     manifest["documents"].append(manifest["documents"][0])
     _write(folder, manifest)
-    assert _codes(folder) == [("manifest.duplicate", "is listed more than once in the manifest's documents")]
+    name = manifest["documents"][0]["tei"]["path"]
+    assert _codes(folder) == [("manifest.duplicate", f"lists {name} more than once in its documents")]
 
 
 @pytest.mark.parametrize(("text", "code"), [
