@@ -253,29 +253,31 @@ class _Records(Mapping[str, bytes]):
     documents are not shared between threads).
     """
 
+    __slots__ = ("_ctx", "_path", "_sha256")
     _lock = threading.Lock()
 
     def __init__(self, ctx: ExportContext, path: str, sha256: str) -> None:
         self._ctx = ctx
-        self._entry = {"tei": {"path": path}}
+        self._path = path
         self._sha256 = sha256
 
     def __getitem__(self, prefix: str) -> bytes:
         if prefix not in ("oai_dc", "tei"):
             raise KeyError(prefix)
+        entry = {"tei": {"path": self._path}}
         with self._lock:
             corpus = self._ctx.corpus
             try:
-                data = corpus.tei_bytes(self._entry)
+                data = corpus.tei_bytes(entry)
             except OSError as exc:
-                raise CorpusError(Issue("fixity.unreadable", corpus.tei_path(self._entry).as_posix(),
+                raise CorpusError(Issue("fixity.unreadable", corpus.tei_path(entry).as_posix(),
                                         f"cannot be read: {exc.strerror}")) from None
             if hashlib.sha256(data).hexdigest() != self._sha256:
-                raise CorpusError(Issue("fixity.changed", corpus.tei_path(self._entry).as_posix(),
+                raise CorpusError(Issue("fixity.changed", corpus.tei_path(entry).as_posix(),
                                         "changed since the data provider started; restart it"))
             if prefix == "oai_dc":
-                return _metadata_bytes(dc_record(self._ctx, self._entry))
-            return tei_header(self._ctx, self._entry)
+                return _metadata_bytes(dc_record(self._ctx, entry))
+            return tei_header(self._ctx, entry)
 
     def __iter__(self) -> Iterator[str]:
         return iter(("oai_dc", "tei"))
@@ -319,7 +321,8 @@ def repository(ctx: ExportContext) -> Repository:
         if str(entry["type"]) not in type_names:  # a set is named after the first document of its type
             labels = type_labels(ctx.corpus.header(entry))
             type_names[str(entry["type"])] = labels[0] if labels else str(entry["type"])
-        sets = tuple(sorted({f"type:{entry['type']}", f"lang:{entry['language']}"}))
+        # the same few set specs for every item: one string each, not one per item
+        sets = tuple(sorted({sys.intern(f"type:{entry['type']}"), sys.intern(f"lang:{entry['language']}")}))
         named.append((str(entry["tei"]["path"]), Item(
             f"oai:{info['id']}:{stem}", stem, built, sets,
             _Records(ctx, str(entry["tei"]["path"]), str(entry["tei"]["sha256"])))))
