@@ -167,8 +167,8 @@ def read_manifest(folder: Path) -> Manifest:
                 raise CorpusError(Issue("manifest.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
         if head is None:  # not an object: the schema says what is wrong with it
             problems[:0] = check_manifest(_whole(path))
-        else:
-            problems[:0] = check_manifest({**head, **({"documents": []} if "documents" in head else {})})
+        else:  # its documents, when a list, are an empty one here: each entry was checked as it came
+            problems[:0] = check_manifest(head)
         if problems:
             raise CorpusError(*(Issue("manifest.schema", shown, p) for p in problems[:_MAX_PROBLEMS]))
         twice = [name for (name,) in db.execute(

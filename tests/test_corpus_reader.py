@@ -64,6 +64,15 @@ def test_an_entry_listed_twice_is_refused(export_corpus: ExportCorpus, tmp_path:
     assert _codes(folder) == [("manifest.duplicate", f"lists {name} more than once in its documents")]
 
 
+@pytest.mark.parametrize("documents", [3, {"a": 1}, None, "x"])
+def test_documents_that_are_not_a_list_are_refused(export_corpus: ExportCorpus, tmp_path: Path,
+                                                   documents: Any) -> None:
+    folder, manifest = _copy(export_corpus, tmp_path)
+    manifest["documents"] = documents
+    _write(folder, manifest)
+    assert _codes(folder) == [("manifest.schema", p) for p in check_manifest(manifest)] != []
+
+
 @pytest.mark.parametrize(("text", "code"), [
     ('{"documents": [', "manifest.invalid"),
     ('{"a": 1} {"b": 2}', "manifest.invalid"),
