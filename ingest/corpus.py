@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from .errors import CorpusError, Issue
+from .ledger import compact_json, scratch_database
 from .manifest import DIGESTS, MANIFEST_NAME, check_document_entry, check_manifest
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
@@ -151,9 +152,7 @@ def read_manifest(folder: Path) -> Manifest:
         raise CorpusError(Issue("manifest.missing", shown, "does not exist; run `tei-ingest ingest` first")) from None
     except OSError as exc:
         raise CorpusError(Issue("manifest.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
-    db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-    for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8192", "temp_store=FILE"):
-        db.execute(f"PRAGMA {pragma}")
+    db = scratch_database(8192, shared=True)  # the data provider answers from several threads
     db.execute("CREATE TABLE documents (path TEXT NOT NULL, seq INTEGER NOT NULL, json TEXT NOT NULL)")
     problems: list[str] = []
     try:
@@ -166,7 +165,7 @@ def read_manifest(folder: Path) -> Manifest:
             except OSError as exc:
                 raise CorpusError(Issue("manifest.unreadable", shown, f"cannot be read: {exc.strerror}")) from None
         if head is None:  # not an object: the schema says what is wrong with it
-            problems[:0] = check_manifest(_whole(path))
+            problems[:0] = check_manifest(json.loads(path.read_bytes()))
         else:  # its documents, when a list, are an empty one here: each entry was checked as it came
             problems[:0] = check_manifest(head)
         if problems:
@@ -182,10 +181,6 @@ def read_manifest(folder: Path) -> Manifest:
     assert head is not None
     head.pop("documents", None)
     return Manifest(head, db, count, reader.digest.hexdigest(), reader.size)
-
-
-def _whole(path: Path) -> Any:
-    return json.loads(path.read_bytes())
 
 
 def _stream(events: Iterator[tuple[str, str, Any]], db: sqlite3.Connection,
@@ -207,7 +202,6 @@ def _stream(events: Iterator[tuple[str, str, Any]], db: sqlite3.Connection,
             break
         key = value  # a map_key of the top-level object
         if key == "documents":
-            head[key] = None
             kind = next(events)
             if kind[1] != "start_array":
                 head[key] = _build(kind, events)
@@ -219,8 +213,7 @@ def _stream(events: Iterator[tuple[str, str, Any]], db: sqlite3.Connection,
                     problems.extend(check_document_entry(item, where))
                 tei = item.get("tei") if isinstance(item, dict) else None
                 name = tei.get("path") if isinstance(tei, dict) else None
-                db.execute("INSERT INTO documents VALUES (?, ?, ?)",
-                           (str(name), count, json.dumps(item, ensure_ascii=False, separators=(",", ":"))))
+                db.execute("INSERT INTO documents VALUES (?, ?, ?)", (str(name), count, compact_json(item)))
                 count += 1
         else:
             head[key] = _build(next(events), events)

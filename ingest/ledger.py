@@ -49,6 +49,17 @@ CREATE INDEX current_name ON current (name);
 """
 
 
+def scratch_database(cache_kib: int, *, shared: bool = False) -> sqlite3.Connection:
+    """Open a private temporary SQLite database: in memory up to its cache, then on disk, deleted on close.
+
+    ``shared``: usable from other threads than the one that opened it.
+    """
+    db = sqlite3.connect("", isolation_level=None, check_same_thread=not shared)
+    for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{cache_kib}", "temp_store=FILE"):
+        db.execute(f"PRAGMA {pragma}")
+    return db
+
+
 def compact_json(value: Any) -> str:
     """Return a value as the manifest's checkpoints write it: compact, keys sorted."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -89,12 +100,9 @@ class Ledger:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         self.folder = str(out_dir)
-        # "": a private temporary database, on disk once it outgrows its cache, deleted on close.
         # It is scratch (a run that stops loses it, and starts again from the manifest), so it
         # is written in one transaction that is never committed: no statement pays for its own.
-        self.db = sqlite3.connect("", isolation_level=None)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}", "temp_store=FILE"):
-            self.db.execute(f"PRAGMA {pragma}")
+        self.db = scratch_database(CACHE_KIB)
         self.db.executescript(_TABLES)
         self.db.execute("BEGIN")
         #: the widest cell of each column of the end-of-run table
