@@ -4,7 +4,9 @@ For each COUNT it generates that many synthetic documents (bench/corpus.py) and 
 whole commands in one run of this script:
 
 * a full run (`--jobs J`), with an empty record cache;
-* the same command again, nothing changed;
+* the same command again, nothing changed, twice (the first reads back what the full run
+  wrote, as every run does with files written too recently for their status to vouch for
+  them);
 * again with one source changed, then with one source removed;
 * then what reads the corpus back: `verify`, each `export` format, and `serve` (started,
   then asked for one ListRecords page).
@@ -13,7 +15,7 @@ Memory is read from /proc while the command runs (VmHWM, the peak resident set, 
 command's own process and of each worker process), so the writing process and the workers
 are reported apart. Ratios are to the full run of the same COUNT, measured in this run.
 
-Usage: python bench/scale.py [--count 1000 10000] [--jobs 1] [--seed 1]
+Usage: python bench/scale.py [--count 1000 10000] [--jobs 1] [--seed 1] [--no-readers]
        python bench/scale.py --count 100000 --jobs 2     # about 20 minutes on 2 cores
 """
 
@@ -127,6 +129,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, help="folder for the corpora (default: a temporary one, removed)")
+    parser.add_argument("--no-readers", action="store_true", help="measure ingest only (not verify, export, serve)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="tei-ingest-scale-"))
     print(f"{os.cpu_count()} cores; ingest --jobs {args.jobs}; seconds, peak RSS in MB of the command's process "
@@ -151,7 +154,10 @@ def main() -> None:
             for records in (work / "cache").glob("*/records"):
                 shutil.rmtree(records)
             cmd = ingest(src, out)
-            runs = [("full run", measure(cmd, env)), ("again, nothing changed", measure(cmd, env))]
+            # the first re-run reads back the files the full run wrote (they were written too recently
+            # for their status to vouch for their bytes: see ingest/digests.py); the next one need not
+            runs = [("full run", measure(cmd, env)), ("again, nothing changed", measure(cmd, env)),
+                    ("and again, nothing changed", measure(cmd, env))]
             changed = paths[count // 2]
             changed.write_text(changed.read_text(encoding="utf-8") + "\nP.S.\n", encoding="utf-8")
             runs.append(("again, one source changed", measure(cmd, env)))
@@ -162,7 +168,7 @@ def main() -> None:
                 against = "" if name == "full run" else f"{seconds / full:.2%}"
                 print(f"| {count:,} | {name} | {seconds:.2f} | {count / seconds:,.1f} | {rss / 1024:.0f} | "
                       f"{worker / 1024:.0f} | {against} |", flush=True)
-            for name, (seconds, rss) in readers(out, work / f"export-{count}", env):
+            for name, (seconds, rss) in [] if args.no_readers else readers(out, work / f"export-{count}", env):
                 print(f"| {count:,} | {name} | {seconds:.2f} | {count / seconds:,.1f} | {rss / 1024:.0f} | – | |",
                       flush=True)
             shutil.rmtree(src, ignore_errors=True)

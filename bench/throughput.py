@@ -4,7 +4,7 @@ It generates COUNT documents (bench/corpus.py) and measures, all on the same tex
 
 * `tei-ingest ingest` as a whole command with --jobs 1 and --jobs 2 (documents per
   second, peak memory of the process and its workers), then again with nothing changed
-  (the incremental run) and with one source changed;
+  (twice: the first re-run reads back what the full run wrote) and with one source changed;
 * the time of each stage, in this process, on a sample of the documents;
 * the floor: reading each text and building and serialising a TEI document of its
   paragraphs with lxml and nothing else;
@@ -180,9 +180,11 @@ def main() -> None:
             seconds, rss = run_command(ingest_cmd(src, work / f"out-{jobs}", jobs), {**env, "TEI_INGEST_CACHE":
                                                                                      str(cache)})
             rows.append((f"ingest --jobs {jobs}", seconds, rss))
-        again, rss = run_command(ingest_cmd(src, work / "out-1", 1), {**env, "TEI_INGEST_CACHE": str(work /
-                                                                                                   "cache-1")})
-        rows.append(("ingest again, nothing changed", again, rss))
+        # the first re-run reads back what the full run wrote (see ingest/digests.py); the next one need not
+        for name in ("ingest again, nothing changed", "and again, nothing changed"):
+            again, rss = run_command(ingest_cmd(src, work / "out-1", 1), {**env, "TEI_INGEST_CACHE": str(work /
+                                                                                                       "cache-1")})
+            rows.append((name, again, rss))
         paths[len(paths) // 2].write_text(paths[len(paths) // 2].read_text(encoding="utf-8") + "\nP.S.\n",
                                           encoding="utf-8")
         one, rss = run_command(ingest_cmd(src, work / "out-1", 1), {**env, "TEI_INGEST_CACHE": str(work /

@@ -10,8 +10,10 @@ always safe.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import sqlite3
 from pathlib import Path
 
 from . import __version__
@@ -30,6 +32,40 @@ def _cache_dir(configured: str | None, xdg: str | None) -> Path | None:
         return None
     base = Path(configured) if configured else (Path(xdg) if xdg else Path.home() / ".cache") / "tei-ingest"
     return base / __version__
+
+
+def folder_key(folder: Path) -> str:
+    """Return the name the cache gives what it keeps for one output folder."""
+    import hashlib
+
+    return hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:32]
+
+
+def database(path: Path, schema: str, probe: str) -> sqlite3.Connection | None:
+    """Open a SQLite database of the cache (write-ahead log), creating its tables with schema.
+
+    probe is a query that must run on the expected layout: a database that cannot be read
+    (damaged, or of another layout) is deleted and started again. None when it cannot be
+    opened at all (a read-only cache, or one locked by another run).
+    """
+    for attempt in range(2):
+        db = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, isolation_level=None, timeout=5)
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
+                db.execute(f"PRAGMA {pragma}")
+            db.executescript(schema)
+            db.execute(probe).fetchall()
+            return db
+        except (OSError, sqlite3.Error) as exc:
+            if db is not None:
+                db.close()
+            if attempt == 0 and not any(w in str(exc) for w in ("locked", "busy")):
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(f"{path}{suffix}")
+    return None
 
 
 def read(*parts: str) -> bytes | None:

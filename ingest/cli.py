@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="refuse sources larger than N bytes (default 8 MiB)")
     ingest.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                         help="encode and validate with N processes (default 1); the output is the same")
+    ingest.add_argument("--checksum", action="store_true",
+                        help="read and hash every source and output, even those whose size, times and inode "
+                             "are as an earlier run recorded them")
     ingest.add_argument("--executor", choices=("local", "dask"), default="local",
                         help="where documents are encoded: local processes (--jobs), or a Dask cluster (--scheduler)")
     ingest.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -210,6 +213,7 @@ def _ingest(args: argparse.Namespace) -> int:
         require_tei_all=args.require_tei_all,
         jobs=args.jobs,
         scheduler=args.scheduler,
+        checksum=args.checksum,
         **({"max_bytes": args.max_bytes} if args.max_bytes else {}),
     )
     for r in result.rejected:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -106,7 +106,7 @@ def load_config(path: Path | None) -> tuple[CorpusConfig, Path | None]:
     return CorpusConfig(**values), path
 
 
-def build_info(env: Mapping[str, str], config: CorpusConfig, sources: list[Path]) -> BuildInfo:
+def build_info(env: Mapping[str, str], config: CorpusConfig, sources: Iterable[Path]) -> BuildInfo:
     """Return the build information: SOURCE_DATE_EPOCH, else the configured epoch, else the newest source."""
     raw = env.get("SOURCE_DATE_EPOCH", "").strip()
     if raw:

@@ -21,7 +21,6 @@ built as one object. The old manifest is read with ijson, one entry at a time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import pickle
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .digests import DigestIndex
 from .manifest import MANIFEST_NAME
 
 #: SQLite page cache of the ledger (KiB): enough for the indexes, small beside the run.
@@ -38,14 +38,23 @@ CACHE_KIB = 16_384
 
 _TABLES = """
 CREATE TABLE listed (name TEXT PRIMARY KEY, sha256 TEXT, bytes INTEGER, type TEXT, language TEXT,
-                     json TEXT NOT NULL);
+                     json TEXT NOT NULL, key TEXT);
 CREATE TABLE pending (name TEXT PRIMARY KEY, document TEXT, previous TEXT);
 CREATE TABLE before (name TEXT PRIMARY KEY, id TEXT, title TEXT);
 CREATE TABLE deleted (name TEXT PRIMARY KEY, json TEXT NOT NULL);
 CREATE TABLE written (seq INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, bytes INTEGER, type TEXT,
-                      language TEXT, pretty TEXT NOT NULL, row BLOB NOT NULL);
+                      language TEXT, pretty TEXT, row BLOB, sha256 TEXT, json TEXT, key TEXT, id TEXT, title TEXT);
 CREATE TABLE current (key TEXT PRIMARY KEY, name TEXT NOT NULL, display TEXT NOT NULL);
 CREATE INDEX current_name ON current (name);
+"""
+
+#: The state a finished run saves for the next one (``Ledger.save``).
+_SAVED = """
+CREATE TABLE meta (manifest TEXT NOT NULL);
+CREATE TABLE documents (name TEXT PRIMARY KEY, sha256 TEXT, bytes INTEGER, type TEXT, language TEXT,
+                        json TEXT NOT NULL, key TEXT NOT NULL, pretty TEXT NOT NULL, row BLOB NOT NULL, id TEXT,
+                        title TEXT);
+CREATE TABLE deleted (name TEXT PRIMARY KEY, json TEXT NOT NULL);
 """
 
 
@@ -85,6 +94,17 @@ class Staged:
 
 
 @dataclass(frozen=True, slots=True)
+class Saved:
+    """What the saved state keeps of a document beside its manifest entry and row (see ``Ledger.save``)."""
+
+    sha256: str
+    entry: str  # compact JSON
+    key: str  # the record it was written from
+    doc_id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     """What a list of documents adds up to, for the manifest's ``totals``."""
 
@@ -97,13 +117,17 @@ class Totals:
 class Ledger:
     """The run's manifest entries and table rows, on disk (see the module's description)."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, digests: DigestIndex | None = None, saved: Path | None = None) -> None:
         self.out_dir = out_dir
         self.folder = str(out_dir)
+        self.digests = digests or DigestIndex(None)
+        #: where the finished run's documents are saved for the next run (see ``save``)
+        self.saved = saved
         # It is scratch (a run that stops loses it, and starts again from the manifest), so it
         # is written in one transaction that is never committed: no statement pays for its own.
         self.db = scratch_database(CACHE_KIB)
         self.db.executescript(_TABLES)
+        self._attach_saved()
         self.db.execute("BEGIN")
         #: the widest cell of each column of the end-of-run table
         self.widths: list[int] = []
@@ -112,7 +136,8 @@ class Ledger:
         self.size = int(self.db.execute("SELECT count(*) FROM listed").fetchone()[0])
 
     def close(self) -> None:
-        """Release the database (its file is deleted)."""
+        """Release the database (its file is deleted), and the digest index if the run did not finish."""
+        self.digests.close(complete=False)
         self.db.close()
 
     # -- the manifest the run found ---------------------------------------------------------
@@ -125,6 +150,9 @@ class Ledger:
         """
         import ijson  # type: ignore[import-untyped]
 
+        self._saved_usable = True
+        if self._load_saved(path):
+            return
         try:
             fh = path.open("rb")
         except OSError:
@@ -148,6 +176,103 @@ class Ledger:
                 self.db.execute("ROLLBACK TO load")
             self.db.execute("RELEASE load")
 
+    def _attach_saved(self) -> None:
+        """Attach the state the last finished run saved as ``saved`` (an empty one when there is none)."""
+        db = self.db
+        if self.saved is not None and self.saved.is_file():
+            try:
+                db.execute("ATTACH DATABASE ? AS saved", (str(self.saved),))
+                db.execute("SELECT manifest FROM saved.meta").fetchall()
+                db.execute("SELECT name, sha256, bytes, type, language, json, key, pretty, row, id, title "
+                           "FROM saved.documents LIMIT 1").fetchall()
+                db.execute("SELECT name, json FROM saved.deleted LIMIT 1").fetchall()
+                return
+            except sqlite3.Error:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("DETACH DATABASE saved")
+        db.execute("ATTACH DATABASE ':memory:' AS saved")
+        db.executescript(_SAVED.replace("CREATE TABLE ", "CREATE TABLE saved."))
+
+    def _load_saved(self, manifest: Path) -> bool:
+        """Take what the manifest lists from the state its run saved, when the manifest is the one it wrote.
+
+        The saved state holds each document's entry as the manifest gives it, so this lists
+        exactly what reading the manifest would (each file still checked against its
+        digest), without parsing it; it also holds what the run's record gave for each
+        document, so an unchanged source needs neither its record nor a new encoding.
+        """
+        db = self.db
+        try:
+            meta = db.execute("SELECT manifest FROM saved.meta").fetchall()
+            if len(meta) != 1 or meta[0][0] != self.digests.sha256(str(manifest)):
+                self._forget_saved()
+                return False
+        except (OSError, sqlite3.Error):
+            self._forget_saved()
+            return False
+        db.execute("SAVEPOINT saved")
+        try:
+            db.execute("INSERT INTO before SELECT name, id, title FROM saved.documents")
+            there = [(name,) for name, sha256, nbytes in db.execute("SELECT name, sha256, bytes FROM saved.documents")
+                     if self._exact(name, {"bytes": nbytes, "sha256": sha256}) is not None]
+            db.executemany("INSERT INTO listed SELECT name, sha256, bytes, type, language, json, key "
+                           "FROM saved.documents WHERE name = ?", there)
+            db.execute("INSERT INTO deleted SELECT name, json FROM saved.deleted")
+        except sqlite3.Error:
+            db.execute("ROLLBACK TO saved")
+            db.execute("RELEASE saved")
+            self._forget_saved()
+            return False
+        db.execute("RELEASE saved")
+        return True
+
+    def _forget_saved(self) -> None:
+        """Stop using the saved state (it is not the manifest's): no document is taken from it."""
+        self._saved_usable = False
+
+    def save(self, manifest_sha256: str, tombstones: Iterable[dict[str, Any]]) -> None:
+        """Save this run's documents for the next run, with the sha256 of the manifest they make.
+
+        The state is written to a temporary database and renamed over the old one, so it is
+        whole or absent; it is scratch (in the disk cache): a state that cannot be written
+        only costs the next run a reading of the manifest.
+        """
+        if self.saved is None or self._saved_still_true(manifest_sha256):
+            return
+        tmp = self.saved.with_name(f".{self.saved.name}.{os.getpid()}.tmp")
+        try:
+            self.saved.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            out = sqlite3.connect(tmp, isolation_level=None)
+            with contextlib.closing(out):
+                out.executescript(_SAVED)
+                out.execute("BEGIN")
+                out.execute("INSERT INTO meta VALUES (?)", (manifest_sha256,))
+                out.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.db.execute(
+                    "SELECT w.name, w.sha256, w.bytes, w.type, w.language, w.json, w.key, "
+                    "coalesce(w.pretty, s.pretty), coalesce(w.row, s.row), w.id, w.title "
+                    "FROM written AS w LEFT JOIN saved.documents AS s ON w.pretty IS NULL AND s.name = w.name "
+                    "WHERE w.json IS NOT NULL AND w.key IS NOT NULL"))
+                out.executemany("INSERT OR REPLACE INTO deleted VALUES (?, ?)",
+                                ((str(t["tei_path"]), compact_json(t)) for t in tombstones))
+                out.execute("COMMIT")
+            os.replace(tmp, self.saved)
+        except (OSError, sqlite3.Error):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            with contextlib.suppress(OSError):
+                self.saved.unlink()  # an old state would not match the new manifest anyway
+
+    def _saved_still_true(self, manifest_sha256: str) -> bool:
+        """Return True when the saved state describes this run already: same manifest, every document taken from it."""
+        db = self.db
+        return (self._saved_usable
+                and db.execute("SELECT 1 FROM saved.meta WHERE manifest = ?", (manifest_sha256,)).fetchone() is not None
+                and db.execute("SELECT 1 FROM written WHERE pretty IS NOT NULL LIMIT 1").fetchone() is None
+                and db.execute("SELECT count(*) FROM written").fetchone()[0]
+                == db.execute("SELECT count(*) FROM saved.documents").fetchone()[0])
+
     @staticmethod
     def _items(fh: BinaryIO, key: str) -> Iterator[Any]:
         """Yield the items of a top-level list of the manifest (a pass over the file, skipped when
@@ -170,7 +295,8 @@ class Ledger:
                         (str(name), _text(entry.get("id")) or "", _text(entry.get("title")) or ""))
         sha = self._exact(name, tei)  # type: ignore[arg-type]
         if sha is not None:
-            self.db.execute("INSERT OR REPLACE INTO listed VALUES (?, ?, ?, ?, ?, ?)", (
+            self.db.execute("INSERT OR REPLACE INTO listed (name, sha256, bytes, type, language, json) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", (
                 name, sha, _int(tei.get("bytes")), _text(entry.get("type")),  # type: ignore[union-attr]
                 _text(entry.get("language")), compact_json(entry)))
 
@@ -181,10 +307,9 @@ class Ledger:
         try:
             path = os.path.join(self.folder, name)
             size = tei.get("bytes")
-            if isinstance(size, int) and os.stat(path).st_size != size:
+            digest = self.digests.sha256(path, limit=size if isinstance(size, int) else None)
+            if digest is None:  # larger than the entry says
                 return None
-            with open(path, "rb") as fh:
-                digest = hashlib.sha256(fh.read()).hexdigest()
         except (OSError, ValueError):
             return None
         return digest if digest == tei.get("sha256") else None
@@ -223,8 +348,9 @@ class Ledger:
         changed = [s for s in batch if not s.listed]
         for s in changed:
             self.size += db.execute("SELECT 1 FROM listed WHERE name = ?", (s.name,)).fetchone() is None
-        db.executemany("INSERT OR REPLACE INTO listed VALUES (?, ?, ?, ?, ?, ?)",
-                       [(s.name, s.sha256, s.bytes, s.type, s.language, s.entry) for s in changed])
+        db.executemany("INSERT OR REPLACE INTO listed (name, sha256, bytes, type, language, json) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", [(s.name, s.sha256, s.bytes, s.type, s.language, s.entry)
+                                                     for s in changed])
         db.execute("DELETE FROM pending")
 
     def has_pending(self) -> bool:
@@ -265,10 +391,37 @@ class Ledger:
             "SELECT name, sha256 FROM listed WHERE name NOT IN (SELECT name FROM current) ORDER BY name")]
 
     def add_written(self, name: str, nbytes: int, doc_type: str, language: str, pretty: str,
-                    row: tuple[str, ...]) -> None:
-        """Record a document of this run: its entry for the finished manifest and its row of the table."""
-        self.db.execute("INSERT INTO written (name, bytes, type, language, pretty, row) VALUES (?, ?, ?, ?, ?, ?)",
-                        (name, nbytes, doc_type, language, pretty, pickle.dumps(row, protocol=5)))
+                    row: tuple[str, ...], saved: Saved | None = None) -> None:
+        """Record a document of this run: its entry for the finished manifest and its row of the table.
+
+        ``saved``: what the next run needs to take the document as it is (see ``save``).
+        """
+        more = (saved.sha256, saved.entry, saved.key, saved.doc_id, saved.title) if saved else (None,) * 5
+        self.db.execute("INSERT INTO written (name, bytes, type, language, pretty, row, sha256, json, key, id, "
+                        "title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (name, nbytes, doc_type, language, pretty, pickle.dumps(row, protocol=5), *more))
+        self._widen(row)
+
+    def unchanged(self, name: str, key: str) -> bool:
+        """Return True when a file is listed as there, as the saved state has it, written from the record of key."""
+        return self._saved_usable and self.db.execute(
+            "SELECT 1 FROM listed WHERE name = ? AND key = ?", (name, key)).fetchone() is not None
+
+    def reuse(self, name: str) -> Staged:
+        """Take an unchanged document (``unchanged``) into this run as the saved state has it; return it staged.
+
+        Its indented entry and its row stay in the saved state (``written`` and ``rows`` read them there).
+        """
+        sha256, nbytes, doc_type, language, entry, key, row, doc_id, title = self.db.execute(
+            "SELECT sha256, bytes, type, language, json, key, row, id, title FROM saved.documents WHERE name = ?",
+            (name,)).fetchone()
+        self.db.execute("INSERT INTO written (name, bytes, type, language, sha256, json, key, id, title) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (name, nbytes, doc_type, language, sha256, entry, key, doc_id, title))
+        self._widen(tuple(pickle.loads(row)))
+        return Staged(name, None, entry, sha256, nbytes, doc_type, language, True)
+
+    def _widen(self, row: tuple[str, ...]) -> None:
         if len(self.widths) < len(row):
             self.widths.extend([0] * (len(row) - len(self.widths)))
         for i, cell in enumerate(row):
@@ -276,7 +429,9 @@ class Ledger:
 
     def written(self) -> Iterator[str]:
         """Yield this run's entries, by file name, indented as the finished manifest writes them."""
-        for (text,) in self.db.execute("SELECT pretty FROM written ORDER BY name"):
+        for (text,) in self.db.execute(
+                "SELECT coalesce(w.pretty, s.pretty) FROM written AS w "
+                "LEFT JOIN saved.documents AS s ON w.pretty IS NULL AND s.name = w.name ORDER BY w.name"):
             yield text
 
     def written_totals(self) -> Totals:
@@ -284,7 +439,9 @@ class Ledger:
 
     def rows(self) -> Iterator[tuple[str, ...]]:
         """Yield this run's rows of the end-of-run table, in source order."""
-        for (data,) in self.db.execute("SELECT row FROM written ORDER BY seq"):
+        for (data,) in self.db.execute(
+                "SELECT coalesce(w.row, s.row) FROM written AS w "
+                "LEFT JOIN saved.documents AS s ON w.row IS NULL AND s.name = w.name ORDER BY w.seq"):
             yield tuple(pickle.loads(data))
 
     def tombstones(self, timestamp: str) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import os
 import pickle
+import sqlite3
 import sys
 import traceback
 import unicodedata
@@ -27,6 +28,7 @@ from lxml import etree
 from . import cache as disk
 from .config import BuildInfo, CorpusConfig, build_info, load_config
 from .describe import human_date, make_title
+from .digests import DigestIndex
 from .encode import document_id, encode
 from .entities import Register, find_orgs, find_people
 from .errors import (
@@ -102,6 +104,8 @@ class Encoded:
     row: tuple[str, ...]
     type: str
     language: str
+    doc_id: str
+    title: str
 
     @classmethod
     def of(cls, a: Accepted) -> Encoded:
@@ -110,7 +114,7 @@ class Encoded:
 
         entry = document_entry(a)
         return cls(a.tei_name, a.data, entry["tei"]["sha256"], compact_json(entry), pretty_json(entry),
-                   summary_row(a), entry["type"], entry["language"])
+                   summary_row(a), entry["type"], entry["language"], entry["id"], entry["title"])
 
 
 @dataclass
@@ -307,6 +311,7 @@ def run(
     max_bytes: int = MAX_SOURCE_BYTES,
     jobs: int = 1,
     scheduler: str | None = None,
+    checksum: bool = False,
 ) -> RunResult:
     """Ingest sources into out_dir; raise IngestError when the run cannot start.
 
@@ -315,16 +320,18 @@ def run(
     ``jobs`` above 1 the documents are encoded and validated in that many worker
     processes, and with ``scheduler`` (a dask.distributed address) on that cluster's
     workers; they are written by this process, in source order, so the output is the same.
+    A file whose status has not changed since a run read it is not read again
+    (``ingest.digests``); ``checksum`` reads every one.
     """
     env = os.environ if env is None else env
     config, _ = load_config(config_path)
     refs, result_rejected = collect_sources(sources)
-    build = build_info(env, config, [r.path for r in refs])
+    build = build_info(env, config, (r.path for r in refs))
     validators = Validators(config, tei_all, require_tei_all)
     _check_output_dir(out_dir)
     lock = _lock(out_dir)
     try:
-        task = _Task(config, build, tei_all, require_tei_all, out_dir, max_bytes)
+        task = _Task(config, build, tei_all, require_tei_all, out_dir, max_bytes, checksum)
         return _run_locked(refs, result_rejected, out_dir, task, validators, progress, Executor(jobs, scheduler))
     finally:
         os.close(lock)
@@ -376,6 +383,7 @@ class _Task:
     require_tei_all: bool
     out_dir: Path
     max_bytes: int
+    checksum: bool = False  # read every file, whatever its status
 
     def run_one(self, ref: SourceRef, validators: Validators) -> Encoded | Rejected:
         """Encode one source, or say why it could not be: one document never stops the corpus."""
@@ -528,11 +536,15 @@ class _Records:
     bytes and name, this program's code, the configuration, the register, the schemas, the
     build date and the output folder. A hit gives back the encoded and validated document
     without reading it again; a miss encodes it and stores the result. Records live in the
-    disk cache (``ingest.cache``), in a folder per run key (what all documents of a run
-    share); deleting them only costs time. A run marks its folder as used, and removes the
-    folders no run has used for ``RECORDS_MAX_AGE_DAYS``: records of an older version of the
-    program or of a configuration no longer in use, which nothing would ever read again.
+    disk cache (``ingest.cache``), in a SQLite database in a folder per run key (what all
+    documents of a run share), committed every ``COMMIT_EVERY`` records so that a run
+    stopped part way keeps what it encoded; deleting them only costs time. A run marks its
+    folder as used, and removes the folders no run has used for ``RECORDS_MAX_AGE_DAYS``:
+    records of an older version of the program or of a configuration no longer in use,
+    which nothing would ever read again.
     """
+
+    COMMIT_EVERY = 64
 
     def __init__(self, config: CorpusConfig, build: BuildInfo, validators: Validators, out_dir: Path,
                  schemas: dict[str, dict[str, str]], max_bytes: int) -> None:
@@ -542,36 +554,72 @@ class _Records:
             str(out_dir.resolve()), max_bytes)).encode()).hexdigest()
         self.folder = self.run_key[:32]
         _prune_records(self.folder)
+        self.db = self._open()
+        self._unsaved = 0
 
-    def key(self, ref: SourceRef, max_bytes: int) -> str | None:
+    def _open(self) -> sqlite3.Connection | None:
+        """Open this run key's database; None without a usable cache."""
+        root = disk.cache_dir()
+        if root is None:
+            return None
+        return disk.database(root / "records" / self.folder / "records.sqlite",
+                             "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, data BLOB NOT NULL);",
+                             "SELECT key, data FROM records LIMIT 1")
+
+    def key(self, ref: SourceRef, max_bytes: int, digests: DigestIndex) -> str | None:
         try:
-            if os.stat(ref.location).st_size > max_bytes:
-                return None
-            with open(ref.location, "rb") as fh:
-                digest = hashlib.sha256(fh.read()).hexdigest()
+            digest = digests.sha256(ref.location, limit=max_bytes)
         except OSError:
+            return None
+        if digest is None:
             return None
         return hashlib.sha256(f"{self.run_key}\n{ref.display}\n{digest}".encode()).hexdigest()
 
     def has(self, key: str | None) -> bool:
-        return key is not None and disk.exists("records", self.folder, key[:2], f"{key}.pickle")
+        if key is None or self.db is None:
+            return False
+        try:
+            return self.db.execute("SELECT 1 FROM records WHERE key = ?", (key,)).fetchone() is not None
+        except sqlite3.Error:
+            return False
 
     def get(self, key: str | None) -> Encoded | None:
-        if key is None:
-            return None
-        data = disk.read("records", self.folder, key[:2], f"{key}.pickle")
-        if data is None:
+        if key is None or self.db is None:
             return None
         try:
-            found = pickle.loads(data)
+            row = self.db.execute("SELECT data FROM records WHERE key = ?", (key,)).fetchone()
+            found = pickle.loads(row[0]) if row else None
         except Exception:  # noqa: BLE001 - a damaged record is a miss
             return None
         return found if isinstance(found, Encoded) else None
 
     def put(self, key: str | None, accepted: Encoded) -> None:
-        if key is not None:
-            disk.write(pickle.dumps(accepted, protocol=pickle.HIGHEST_PROTOCOL), "records", self.folder, key[:2],
-                       f"{key}.pickle")
+        if key is None or self.db is None:
+            return
+        try:
+            if not self.db.in_transaction:
+                self.db.execute("BEGIN")
+            self.db.execute("INSERT OR REPLACE INTO records VALUES (?, ?)",
+                            (key, pickle.dumps(accepted, protocol=pickle.HIGHEST_PROTOCOL)))
+            self._unsaved += 1
+            if self._unsaved >= self.COMMIT_EVERY:
+                self.save()
+        except sqlite3.Error:
+            return
+
+    def save(self) -> None:
+        """Commit the records stored since the last save."""
+        if self.db is not None and self.db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("COMMIT")
+        self._unsaved = 0
+
+    def close(self) -> None:
+        self.save()
+        if self.db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+            self.db = None
 
 
 #: Record folders no run has used for this long are removed.
@@ -580,25 +628,40 @@ RECORDS_MAX_AGE_DAYS = 30
 
 def _prune_records(current: str) -> None:
     """Mark this run's record folder as used now; remove those unused for RECORDS_MAX_AGE_DAYS."""
+    _prune("records", current)
+
+
+def _prune(kind: str, current: str) -> None:
+    """Mark this run's entry of a cache folder as used now; remove those unused for RECORDS_MAX_AGE_DAYS.
+
+    The entries are the record folders of run keys (``records``), and the digest indexes
+    and saved states of output folders (``digests``, ``ledgers``: files named from the folder).
+    """
     import shutil
     import time
 
     root = disk.cache_dir()
     if root is None:
         return
-    records = root / "records"
+    folder = root / kind
     with contextlib.suppress(OSError):
-        (records / current).mkdir(parents=True, exist_ok=True)
-        os.utime(records / current)
+        if kind == "records":
+            (folder / current).mkdir(parents=True, exist_ok=True)
+        if os.path.exists(folder / current):
+            os.utime(folder / current)
     cutoff = time.time() - RECORDS_MAX_AGE_DAYS * 86400
     try:
-        folders = list(os.scandir(records))
+        entries = list(os.scandir(folder))
     except OSError:
         return
-    for entry in folders:
+    for entry in entries:
         with contextlib.suppress(OSError):
-            if entry.name != current and entry.is_dir() and entry.stat().st_mtime < cutoff:
+            if entry.name.split("-")[0] == current or entry.stat().st_mtime >= cutoff:
+                continue
+            if entry.is_dir():
                 shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
@@ -630,7 +693,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
     finished manifest has none. A batch that changes no file writes no checkpoint. The run's state is in the ledger
     (``ingest.ledger``), on disk, and every manifest is streamed from it.
     """
-    from .ledger import Ledger, Staged
+    from .ledger import Ledger, Saved, Staged
     from .manifest import manifest_chunks, manifest_head, rejected_entry, totals
 
     config, build, max_bytes = task.config, task.build, task.max_bytes
@@ -638,7 +701,11 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
     result = RunResult(rejected=list(result_rejected))
     result.schemas = _schema_info(validators)
     manifest_path = out_dir / MANIFEST_NAME
-    ledger = result.ledger = Ledger(out_dir)
+    root, folder_key = disk.cache_dir(), disk.folder_key(out_dir)
+    for kind in ("digests", "ledgers"):
+        _prune(kind, f"{folder_key}.sqlite")
+    ledger = result.ledger = Ledger(out_dir, DigestIndex.for_folder(out_dir, trust=not task.checksum),
+                                    root / "ledgers" / f"{folder_key}.sqlite" if root else None)
     earlier_tombstones = ledger.earlier_tombstones()
     records = _Records(config, build, validators, out_dir, result.schemas, max_bytes)
     batch: list[Staged] = []
@@ -675,8 +742,9 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
         # documents; until then the journal says they are in one of two states, which is true
         ledger.finish(batch)
         batch.clear()
+        records.save()
 
-    def stage(item: Encoded) -> None:
+    def stage(item: Encoded, record_key: str | None) -> None:
         tmp = None
         listed = ledger.listed_entry(item.tei_name)
         if listed is None or listed[0] != item.sha256:
@@ -686,12 +754,15 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
                 raise _output_error(out_dir / item.tei_name, exc, _PARTIAL) from None
         batch.append(Staged(item.tei_name, tmp, item.entry, item.sha256, len(item.data), item.type, item.language,
                             listed is not None and tmp is None and listed[1] == item.entry))
-        ledger.add_written(item.tei_name, len(item.data), item.type, item.language, item.pretty, item.row)
+        ledger.add_written(item.tei_name, len(item.data), item.type, item.language, item.pretty, item.row,
+                           Saved(item.sha256, item.entry, record_key, item.doc_id, item.title) if record_key else None)
         result.written += 1
 
     # Which sources need encoding is decided here, in order; the encoding itself runs in
     # this process or in `jobs` worker processes, and its results come back in source order.
-    todo: list[tuple[SourceRef, str | None, bool]] = []
+    # Each source is one of: unchanged (its output is listed, written from this very record:
+    # taken as it is), recorded (its record is cached) or to encode.
+    todo: list[tuple[SourceRef, str, str | None, int]] = []
     for ref in refs:
         name = output_name(_stem(ref.location))
         clash = ledger.claim(_collision_key(name), name, ref.display)
@@ -701,27 +772,37 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
                 f"its output name would overwrite the output of {clash} on some file systems "
                 "(names differ only in case or Unicode form); rename one of them"),)))
             continue
-        record_key = records.key(ref, max_bytes)
-        todo.append((ref, record_key, records.has(record_key)))
-    misses = [ref for ref, _, hit in todo if not hit]
+        record_key = records.key(ref, max_bytes, ledger.digests)
+        if record_key is not None and ledger.unchanged(name, record_key):
+            todo.append((ref, name, record_key, _UNCHANGED))
+        else:
+            todo.append((ref, name, record_key, _RECORDED if records.has(record_key) else _TO_ENCODE))
+    misses = [ref for ref, _, _, state in todo if state == _TO_ENCODE]
     if misses:
         validators.prepare()
-    encoded = iter_outcomes(task, misses, executor, validators)
-    for ref, record_key, hit in todo:
-        cached = records.get(record_key) if hit else None
-        if cached is not None:
-            result.reused += 1
-            stage(cached)
-        else:
-            outcome = next(encoded) if not hit else task.run_one(ref, validators)
-            if isinstance(outcome, Rejected):
-                result.rejected.append(outcome)
+    try:
+        encoded = iter_outcomes(task, misses, executor, validators)
+        for ref, name, record_key, state in todo:
+            cached = records.get(record_key) if state == _RECORDED else None
+            if state == _UNCHANGED:
+                result.reused += 1
+                result.written += 1
+                batch.append(ledger.reuse(name))
+            elif cached is not None:
+                result.reused += 1
+                stage(cached, record_key)
             else:
-                records.put(record_key, outcome)
-                stage(outcome)
-        if len(batch) >= min(max(BATCH, ledger.size // 8), MAX_BATCH):
-            commit()
-    commit()
+                outcome = next(encoded) if state == _TO_ENCODE else task.run_one(ref, validators)
+                if isinstance(outcome, Rejected):
+                    result.rejected.append(outcome)
+                else:
+                    records.put(record_key, outcome)
+                    stage(outcome, record_key)
+            if len(batch) >= min(max(BATCH, ledger.size // 8), MAX_BATCH):
+                commit()
+        commit()
+    finally:
+        records.close()
     # outputs of sources that are gone: removed, if they are still exactly what was written
     gone = ledger.gone()
     if ledger.begin([], [name for name, _ in gone]):
@@ -736,11 +817,25 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
     head = manifest_head([rejected_entry(r) for r in sorted(result.rejected, key=lambda r: r.display)],
                          config, build, result.schemas, totals(ledger.written_totals(), len(result.rejected)),
                          result.deleted)
+    digest = hashlib.sha256()
     try:
-        write_atomic_chunks(manifest_path, manifest_chunks(head, ledger.written()))
+        write_atomic_chunks(manifest_path, _hashed(manifest_chunks(head, ledger.written()), digest))
     except OSError as exc:
         raise _output_error(manifest_path, exc) from None
+    ledger.digests.close()
+    ledger.save(digest.hexdigest(), result.deleted)
     return result
+
+
+#: What a run does with a source (see ``_run_locked``).
+_UNCHANGED, _RECORDED, _TO_ENCODE = range(3)
+
+
+def _hashed(chunks: Iterable[bytes], digest: Any) -> Iterator[bytes]:
+    """Pass the chunks on, adding each to digest."""
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
 
 
 def _schema_info(validators: Validators) -> dict[str, dict[str, str]]:

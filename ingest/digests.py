@@ -1,0 +1,132 @@
+"""The sha256 of the files an ingest run reads, kept with their status so an unchanged file is not read again.
+
+A re-run over a large corpus spends most of its time opening and hashing files that have
+not changed: every source (to find its cached record) and every output the manifest lists
+(to confirm it is still what the manifest says). Like git's index, this keeps, for each
+file, the digest it had together with its status (size, modification and change times in
+nanoseconds, inode, device). When the status is the same the digest is taken as known and
+the file is not read. The change time (ctime) cannot be set back by a program: writing a
+file, even one that restores its size and modification time, gives it a new one.
+
+A digest is only trusted when the file's last change was at least ``RACY_NS`` before the
+digest was taken. A file changed again within its file system's timestamp granularity
+after being read could otherwise keep the same status with other bytes (git calls this
+"racy"); such a file is read again next time. A file written by this run is therefore
+read once more by the next run, and trusted after that.
+
+The index is a SQLite database in the disk cache (``ingest.cache``), one per output folder,
+so it is scratch: deleting it costs one full read. ``TEI_INGEST_CACHE=off`` disables it,
+and ``tei-ingest ingest --checksum`` reads every file whatever its status. ``tei-ingest
+verify`` never uses it: it reads and hashes every file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+import time
+from array import array
+from pathlib import Path
+
+from . import cache
+
+#: A digest is trusted only for a file last changed at least this long before it was taken
+#: (2 s: the coarsest timestamps in use, FAT's).
+RACY_NS = 2_000_000_000
+
+_TABLE = """
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ctime INTEGER,
+                                  ino INTEGER, dev INTEGER, sha256 TEXT, taken INTEGER, run INTEGER);
+"""
+
+_Status = tuple[int, int, int, int, int]
+
+
+def _status(st: os.stat_result) -> _Status:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev
+
+
+class DigestIndex:
+    """Digests of files by their status; ``trust=False`` reads every file (and still records what it read).
+
+    Rows are looked up one at a time, so memory hardly grows with the corpus (8 bytes a file). The run's
+    changes are one transaction, committed by ``close``, which also forgets the files this
+    run did not look at (removed sources and outputs).
+    """
+
+    def __init__(self, db: sqlite3.Connection | None, trust: bool = True) -> None:
+        self.db = db
+        self.trust = trust and db is not None
+        self.run = time.time_ns()
+        self._seen = array("q")  # rows this run found still true (marked by close, when some must go)
+        if db is not None:
+            db.execute("BEGIN")
+
+    @classmethod
+    def for_folder(cls, out_dir: Path, trust: bool = True) -> DigestIndex:
+        """Open the index kept for an output folder (none, every file read, when the cache is off or unwritable)."""
+        root = cache.cache_dir()
+        db = None if root is None else cache.database(
+            root / "digests" / f"{cache.folder_key(out_dir)}.sqlite", _TABLE,
+            "SELECT rowid, size, mtime, ctime, ino, dev, sha256, taken, run FROM files LIMIT 1")
+        try:
+            return cls(db, trust)
+        except sqlite3.Error:  # could not begin: locked by another run
+            if db is not None:
+                db.close()
+            return cls(None, trust)
+
+    def sha256(self, path: str, limit: int | None = None) -> str | None:
+        """Return the hex sha256 of a file, or None when it is larger than limit; OSError when unreadable."""
+        st = os.stat(path)
+        if limit is not None and st.st_size > limit:
+            return None
+        status = _status(st)
+        key = os.path.abspath(path) if self.db is not None else ""
+        if self.db is not None:
+            row = self._row(key)
+            if (self.trust and row is not None and tuple(row[1:6]) == status
+                    and row[7] >= max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS):
+                if row[8] != self.run:
+                    self._seen.append(row[0])
+                return str(row[6])
+        taken = time.time_ns()
+        with open(path, "rb") as fh:
+            data = fh.read()
+            after = _status(os.fstat(fh.fileno()))
+        sha = hashlib.sha256(data).hexdigest()
+        if self.db is not None and after == status:  # not changed while read: this status has these bytes
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                (key, *status, sha, taken, self.run))
+        return sha
+
+    def _row(self, key: str) -> tuple[int, ...] | None:
+        """Return a file's row: (rowid, status, sha256, taken, run), or None."""
+        assert self.db is not None
+        try:
+            return self.db.execute(  # type: ignore[no-any-return]
+                "SELECT rowid, size, mtime, ctime, ino, dev, sha256, taken, run FROM files WHERE path = ?",
+                (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+
+    def close(self, complete: bool = True) -> None:
+        """Store what this run read and release the database.
+
+        ``complete``: the run looked at every file of the corpus, so those it did not look at
+        (removed sources and outputs) are forgotten.
+        """
+        db, self.db = self.db, None
+        if db is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            stale = db.execute("SELECT count(*) FROM files WHERE run != ?", (self.run,)).fetchone()[0]
+            if complete and stale > len(set(self._seen)):  # some files were not looked at: forget them
+                db.executemany("UPDATE files SET run = ? WHERE rowid = ?", ((self.run, r) for r in self._seen))
+                db.execute("DELETE FROM files WHERE run != ?", (self.run,))
+            db.execute("COMMIT")
+        with contextlib.suppress(sqlite3.Error):
+            db.close()

@@ -1,0 +1,288 @@
+"""A re-run reads only what changed: file digests kept by status, and the state a finished run saves.
+
+``ingest.digests`` trusts a digest only for a file whose size, times and inode are those it
+had when it was read, and which had not changed for ``RACY_NS`` before; the tests set that
+window to zero where they need a file written a moment ago to count as settled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ingest.digests as digests
+from ingest.cli import main
+from ingest.digests import DigestIndex
+
+from .conftest import EPOCH, ROOT
+from .test_cli import GOOD_LETTER
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("TEI_INGEST_CACHE", str(folder))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+    return folder
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Count a file as settled as soon as it is written (no racy window)."""
+    monkeypatch.setattr(digests, "RACY_NS", 0)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files the digest index reads (their names)."""
+    seen: list[str] = []
+
+    def spy(path: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(Path(path).name)
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(digests, "open", spy, raising=False)
+    return seen
+
+
+def _same_size_other_bytes(path: Path) -> None:
+    """Overwrite a file with other bytes of the same size, and put its modification time back."""
+    st = path.stat()
+    data = path.read_bytes()
+    path.write_bytes(data[:-2] + (b"!!" if data[-2:] != b"!!" else b"??"))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def test_an_unchanged_file_is_not_read_again(tmp_path: Path, cache: Path, settled: None, reads: list[str]) -> None:
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"first version\n")
+    index = DigestIndex.for_folder(tmp_path)
+    first = index.sha256(str(f))
+    index.close()
+    assert reads == ["a.txt"]
+    index = DigestIndex.for_folder(tmp_path)
+    assert index.sha256(str(f)) == first
+    assert reads == ["a.txt"]  # known by its status
+    index.close()
+
+
+def test_a_file_changed_with_its_size_and_time_put_back_is_read_again(tmp_path: Path, cache: Path,
+                                                                       settled: None) -> None:
+    """The change time gives it away: a program can set a file's modification time, not its ctime."""
+    import hashlib
+
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"first version\n")
+    index = DigestIndex.for_folder(tmp_path)
+    first = index.sha256(str(f))
+    index.close()
+    _same_size_other_bytes(f)
+    index = DigestIndex.for_folder(tmp_path)
+    assert index.sha256(str(f)) == hashlib.sha256(f.read_bytes()).hexdigest() != first
+    index.close()
+
+
+def test_a_file_read_just_after_it_changed_is_read_again_next_time(tmp_path: Path, cache: Path,
+                                                                    reads: list[str]) -> None:
+    """Within the racy window a later change could keep the same status: the digest is not trusted."""
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"written a moment ago\n")
+    for _ in range(2):
+        index = DigestIndex.for_folder(tmp_path)
+        index.sha256(str(f))
+        index.close()
+    assert reads == ["a.txt", "a.txt"]
+
+
+def test_checksum_reads_every_file(tmp_path: Path, cache: Path, settled: None, reads: list[str]) -> None:
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"some text\n")
+    for trust in (True, True, False):
+        index = DigestIndex.for_folder(tmp_path, trust=trust)
+        index.sha256(str(f))
+        index.close()
+    assert reads == ["a.txt", "a.txt"]  # the first time, and with trust=False
+
+
+def test_files_no_run_looks_at_are_forgotten(tmp_path: Path, cache: Path, settled: None, reads: list[str]) -> None:
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(b"a\n")
+    b.write_bytes(b"b\n")
+    index = DigestIndex.for_folder(tmp_path)
+    index.sha256(str(a))
+    index.sha256(str(b))
+    index.close()
+    index = DigestIndex.for_folder(tmp_path)
+    index.sha256(str(a))  # b is not looked at: it is no longer part of what this folder reads
+    index.close()
+    index = DigestIndex.for_folder(tmp_path)
+    index.sha256(str(b))
+    index.close()
+    assert reads == ["a.txt", "b.txt", "b.txt"]
+
+
+def test_a_damaged_index_is_started_again(tmp_path: Path, cache: Path, settled: None) -> None:
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"text\n")
+    index = DigestIndex.for_folder(tmp_path)
+    index.sha256(str(f))
+    index.close()
+    (db,) = (cache / "0.1.0" / "digests").glob("*.sqlite")
+    db.write_bytes(b"not a database" * 100)
+    index = DigestIndex.for_folder(tmp_path)
+    assert index.db is not None
+    assert index.sha256(str(f)) is not None
+    index.close()
+
+
+# -- whole runs ---------------------------------------------------------------------------
+
+
+def _run(src: Path, out: Path, *more: str) -> int:
+    return main(["ingest", str(src), "-o", str(out), "-q", "--config", str(ROOT / "tei-ingest.toml"), *more])
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if not p.name.startswith(".")}
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> tuple[Path, Path]:
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    for i in range(3):
+        (src / f"l{i}.txt").write_text(GOOD_LETTER.replace("12 février", f"{i + 1} février"), encoding="utf-8")
+    return src, out
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count the times a run parses the manifest it found."""
+    import ijson  # type: ignore[import-untyped]
+
+    seen: list[str] = []
+    real = ijson.items
+
+    def items(fh: Any, prefix: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(prefix)
+        return real(fh, prefix, *args, **kwargs)
+
+    monkeypatch.setattr(ijson, "items", items)
+    return seen
+
+
+def test_a_rerun_with_nothing_changed_reads_neither_sources_nor_outputs(
+        corpus: tuple[Path, Path], cache: Path, settled: None, reads: list[str], parsed: list[str]) -> None:
+    src, out = corpus
+    assert _run(src, out) == 0
+    assert sorted(reads) == ["l0.txt", "l1.txt", "l2.txt"]
+    first = _files(out)
+    reads.clear()
+    assert _run(src, out) == 0  # reads what the first run wrote, once
+    assert sorted(reads) == ["l0.xml", "l1.xml", "l2.xml", "manifest.json"]
+    reads.clear()
+    parsed.clear()
+    assert _run(src, out) == 0
+    assert reads == [] and parsed == []
+    assert _files(out) == first
+    assert _run(src, out, "--checksum") == 0
+    assert sorted(reads) == sorted(["l0.txt", "l1.txt", "l2.txt", "manifest.json", "l0.xml", "l1.xml", "l2.xml"])
+    assert _files(out) == first
+
+
+def test_an_output_changed_behind_the_runs_back_is_written_again(corpus: tuple[Path, Path], cache: Path,
+                                                                 settled: None) -> None:
+    src, out = corpus
+    for _ in range(2):
+        assert _run(src, out) == 0
+    first = _files(out)
+    _same_size_other_bytes(out / "l1.xml")
+    assert _run(src, out) == 0
+    assert _files(out) == first
+
+
+def test_the_saved_state_serves_only_the_manifest_it_was_saved_with(
+        corpus: tuple[Path, Path], cache: Path, settled: None, parsed: list[str]) -> None:
+    src, out = corpus
+    assert _run(src, out) == 0
+    first = _files(out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["documents"] = manifest["documents"][1:]  # edited by hand: l0 is not listed
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    parsed.clear()
+    assert _run(src, out) == 0
+    assert "documents.item" in parsed  # the manifest found was read, not the state
+    assert _files(out) == first
+    parsed.clear()
+    assert _run(src, out) == 0
+    assert parsed == []
+
+
+def test_a_damaged_saved_state_costs_a_reading_of_the_manifest(
+        corpus: tuple[Path, Path], cache: Path, settled: None, parsed: list[str]) -> None:
+    src, out = corpus
+    assert _run(src, out) == 0
+    first = _files(out)
+    (state,) = (cache / "0.1.0" / "ledgers").glob("*.sqlite")
+    state.write_bytes(b"\0" * 4096)
+    parsed.clear()
+    assert _run(src, out) == 0
+    assert "documents.item" in parsed
+    assert _files(out) == first
+    parsed.clear()
+    assert _run(src, out) == 0  # the state was saved again
+    assert parsed == []
+
+
+def test_a_changed_and_a_removed_source_beside_unchanged_ones(corpus: tuple[Path, Path], cache: Path,
+                                                              settled: None, reads: list[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The unchanged documents come from the saved state; the manifest is the one a run from scratch writes."""
+    src, out = corpus
+    for _ in range(2):
+        assert _run(src, out) == 0
+    (src / "l1.txt").write_text(GOOD_LETTER.replace("12 février", "20 février"), encoding="utf-8")
+    (src / "l2.txt").unlink()
+    reads.clear()
+    assert _run(src, out) == 0
+    assert "l0.txt" not in reads and "l1.txt" in reads
+    fresh = out.parent / "fresh"
+    monkeypatch.setenv("TEI_INGEST_CACHE", str(cache.parent / "other-cache"))
+    assert _run(src, fresh) == 0
+    mine, theirs = _files(out), _files(fresh)
+    assert mine.keys() == theirs.keys() == {"l0.xml", "l1.xml", "manifest.json"}
+    assert mine["l0.xml"] == theirs["l0.xml"] and mine["l1.xml"] == theirs["l1.xml"]
+    ours = json.loads(mine["manifest.json"])
+    scratch = json.loads(theirs["manifest.json"])
+    assert ours["documents"] == scratch["documents"]
+    assert [t["tei_path"] for t in ours["deleted"]] == ["l2.xml"]
+
+
+def test_what_is_kept_for_folders_no_run_has_used_for_a_month_is_removed(corpus: tuple[Path, Path],
+                                                                          cache: Path) -> None:
+    import time
+
+    src, out = corpus
+    assert _run(src, out) == 0
+    kept: dict[str, set[str]] = {}
+    for kind in ("digests", "ledgers"):
+        folder = cache / "0.1.0" / kind
+        kept[kind] = {p.name for p in folder.iterdir()}
+        assert kept[kind]
+        for name, days in (("stale.sqlite", 31), ("recent.sqlite", 29)):
+            (folder / name).write_bytes(b"")
+            old = time.time() - days * 86400
+            os.utime(folder / name, (old, old))
+        for mine in kept[kind]:
+            os.utime(folder / mine, (time.time() - 40 * 86400,) * 2)  # in use again by the next run: kept
+    assert _run(src, out) == 0
+    for kind in ("digests", "ledgers"):
+        names = {p.name for p in (cache / "0.1.0" / kind).iterdir()}
+        assert "stale.sqlite" not in names and "recent.sqlite" in names
+        assert {n for n in kept[kind] if n.endswith(".sqlite")} <= names
