@@ -5,8 +5,7 @@ whole commands in one run of this script:
 
 * a full run (`--jobs J`), with an empty record cache;
 * the same command again, nothing changed, twice (the first reads back what the full run
-  wrote, as every run does with files written too recently for their status to vouch for
-  them);
+  wrote in its last seconds, and the manifest: see ingest/digests.py);
 * again with one source changed, then with one source removed;
 * then what reads the corpus back: `verify`, each `export` format, and `serve` (started,
   then asked for one ListRecords page).
@@ -154,8 +153,8 @@ def main() -> None:
             for records in (work / "cache").glob("*/records"):
                 shutil.rmtree(records)
             cmd = ingest(src, out)
-            # the first re-run reads back the files the full run wrote (they were written too recently
-            # for their status to vouch for their bytes: see ingest/digests.py); the next one need not
+            # the first re-run reads back what the full run wrote in its last seconds (see
+            # ingest/digests.py); the next one need not
             runs = [("full run", measure(cmd, env)), ("again, nothing changed", measure(cmd, env)),
                     ("and again, nothing changed", measure(cmd, env))]
             changed = paths[count // 2]

@@ -4,7 +4,8 @@ It generates COUNT documents (bench/corpus.py) and measures, all on the same tex
 
 * `tei-ingest ingest` as a whole command with --jobs 1 and --jobs 2 (documents per
   second, peak memory of the process and its workers), then again with nothing changed
-  (twice: the first re-run reads back what the full run wrote) and with one source changed;
+  (twice: the first re-run reads back what the full run wrote in its last seconds) and
+  with one source changed;
 * the time of each stage, in this process, on a sample of the documents;
 * the floor: reading each text and building and serialising a TEI document of its
   paragraphs with lxml and nothing else;
@@ -180,7 +181,7 @@ def main() -> None:
             seconds, rss = run_command(ingest_cmd(src, work / f"out-{jobs}", jobs), {**env, "TEI_INGEST_CACHE":
                                                                                      str(cache)})
             rows.append((f"ingest --jobs {jobs}", seconds, rss))
-        # the first re-run reads back what the full run wrote (see ingest/digests.py); the next one need not
+        # the first re-run reads back what the full run wrote in its last seconds (see ingest/digests.py)
         for name in ("ingest again, nothing changed", "and again, nothing changed"):
             again, rss = run_command(ingest_cmd(src, work / "out-1", 1), {**env, "TEI_INGEST_CACHE": str(work /
                                                                                                        "cache-1")})

@@ -11,8 +11,16 @@ file, even one that restores its size and modification time, gives it a new one.
 A digest is only trusted when the file's last change was at least ``RACY_NS`` before the
 digest was taken. A file changed again within its file system's timestamp granularity
 after being read could otherwise keep the same status with other bytes (git calls this
-"racy"); such a file is read again next time. A file written by this run is therefore
-read once more by the next run, and trusted after that.
+"racy"); such a file is read again next time.
+
+A file the run writes itself (``wrote``) has the digest of the bytes written, and its
+status is taken just after it is renamed into place. When the run ends (``close``) each
+such file whose status is still that one is vouched for as of then, as git vouches for
+the files it checks out when it writes its index: a later change would have given it
+another change time. Files written in the run's last ``RACY_NS`` are read again by the
+next run. What this cannot see is another program writing the same number of bytes into
+the file in the instant between the rename and the status (the output folder is locked
+against other runs of tei-ingest).
 
 The index is a SQLite database in the disk cache (``ingest.cache``), one per output folder,
 so it is scratch: deleting it costs one full read. ``TEI_INGEST_CACHE=off`` disables it,
@@ -103,6 +111,26 @@ class DigestIndex:
                                 (key, *status, sha, taken, self.run))
         return sha
 
+    def wrote(self, path: str, sha256: str) -> None:
+        """Record a file this run has just put in place with these bytes (vouched for by ``close``)."""
+        if self.db is None:
+            return
+        with contextlib.suppress(OSError, sqlite3.Error):
+            status = _status(os.stat(path))
+            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                            (os.path.abspath(path), *status, sha256, self.run))
+
+    def _settle(self, db: sqlite3.Connection) -> None:
+        """Vouch, as of now, for the files this run wrote whose status has not changed since."""
+        now = time.time_ns()
+        settled = []
+        for rowid, path, *status in db.execute(
+                "SELECT rowid, path, size, mtime, ctime, ino, dev FROM files WHERE run = ? AND taken = 0", (self.run,)):
+            with contextlib.suppress(OSError):
+                if _status(os.stat(path)) == tuple(status):
+                    settled.append((now, rowid))
+        db.executemany("UPDATE files SET taken = ? WHERE rowid = ?", settled)
+
     def _row(self, key: str) -> tuple[int, ...] | None:
         """Return a file's row: (rowid, status, sha256, taken, run), or None."""
         assert self.db is not None
@@ -123,6 +151,7 @@ class DigestIndex:
         if db is None:
             return
         with contextlib.suppress(sqlite3.Error):
+            self._settle(db)
             stale = db.execute("SELECT count(*) FROM files WHERE run != ?", (self.run,)).fetchone()[0]
             if complete and stale > len(set(self._seen)):  # some files were not looked at: forget them
                 db.executemany("UPDATE files SET run = ? WHERE rowid = ?", ((self.run, r) for r in self._seen))

@@ -733,6 +733,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
                     os.replace(s.tmp, out_dir / s.name)
                 except OSError as exc:
                     raise _output_error(out_dir / s.name, exc, _PARTIAL) from None
+                ledger.digests.wrote(str(out_dir / s.name), s.sha256)
             if progress:
                 progress(s.name)
         sync_folder(out_dir)  # the renames are on disk before the checkpoint lists the files
@@ -822,6 +823,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
         write_atomic_chunks(manifest_path, _hashed(manifest_chunks(head, ledger.written()), digest))
     except OSError as exc:
         raise _output_error(manifest_path, exc) from None
+    ledger.digests.wrote(str(manifest_path), digest.hexdigest())
     ledger.digests.close()
     ledger.save(digest.hexdigest(), result.deleted)
     return result
