@@ -16,6 +16,12 @@ SQLite database in the temporary folder (deleted when the run's result is releas
 Entries are stored as the JSON text they take in the manifest, so checkpoints and the
 finished manifest are streamed from the database (``manifest.manifest_chunks``) and never
 built as one object. The old manifest is read with ijson, one entry at a time.
+
+A finished run saves its documents, with the sha256 of the manifest they make, in the
+disk cache (``save``); the next run attaches that state as ``saved``. When the manifest it
+finds is that one, it fills ``listed`` from the state instead of parsing the manifest, and
+takes each document whose source gives the same record key as it is (``unchanged``,
+``reuse``): its ``written`` row then points at the state for its indented entry and row.
 """
 
 from __future__ import annotations
