@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import os
 import sqlite3
 from pathlib import Path
@@ -36,8 +37,6 @@ def _cache_dir(configured: str | None, xdg: str | None) -> Path | None:
 
 def folder_key(folder: Path) -> str:
     """Return the name the cache gives what it keeps for one output folder."""
-    import hashlib
-
     return hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:32]
 
 
