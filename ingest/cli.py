@@ -127,7 +127,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _export_formats() -> tuple[str, ...]:
-    from .export import FORMATS
+    from .formats import FORMATS
 
     return tuple(FORMATS)
 
@@ -136,7 +136,8 @@ def _export(args: argparse.Namespace) -> int:
     import os
 
     from .config import load_config
-    from .export import FORMATS, export, make_context
+    from .export import export, make_context
+    from .formats import FORMATS
 
     config, _ = load_config(args.config)
     ctx = make_context(args.corpus, config, os.environ)

@@ -33,17 +33,10 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from ..config import BuildInfo, CorpusConfig, build_info
 from ..errors import ConfigError, CorpusError, Issue, OutputError
+from ..formats import FORMATS
 
 if TYPE_CHECKING:  # the corpus reader is imported when an export runs, not when the command line starts
     from ..corpus import Corpus
-
-#: Every format, in the order ``all`` writes them, with what it is.
-FORMATS: dict[str, str] = {
-    "bagit": "BagIt 1.0 bag of the corpus (TEI files and manifest) with an RO-Crate: DIR/bag/",
-    "cmif": "Correspondence Metadata Interchange Format 1.1 of the letters: DIR/cmif.xml",
-    "oai": "OAI-PMH Static Repository (oai_dc and tei headers): DIR/oai-pmh.xml",
-    "dc": "Dublin Core records (oai_dc), one per document: DIR/dc/<stem>.xml",
-}
 
 
 @dataclass(frozen=True, slots=True)
