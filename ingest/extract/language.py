@@ -24,6 +24,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import replace
+from itertools import islice
 
 from ..model import Block, BlockKind, Cert, LanguageShare
 
@@ -37,6 +38,8 @@ _RUN_CHARS = {
     code: re.compile(rf"{rx.pattern}(?:[\s\d\W]*{rx.pattern})*") for code, rx in _SCRIPTS
 }
 _LETTER = re.compile(r"[^\W\d_]")
+#: Everything that is not a letter: its exact complement, character by character.
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 #: A letter in each script, to count them in one pass over a text; and any character of them.
 _SCRIPT_LETTERS = tuple((code, re.compile(rf"(?={_LETTER.pattern}){rx.pattern}")) for code, rx in _SCRIPTS)
@@ -71,9 +74,14 @@ CLD2_MIN_PERCENT = 95
 CLD2_PROB = 0.99
 
 
+def _letters(text: str) -> int:
+    """Return how many letters a text has (what ``_LETTER`` matches), without listing them."""
+    return len(_NOT_LETTERS.sub("", text))
+
+
 def is_long_enough(text: str) -> bool:
     """Return True when a passage has enough letters and words for n-gram detection."""
-    return len(_LETTER.findall(text)) >= MIN_LETTERS and len(_WORD.findall(text)) >= MIN_WORDS
+    return _letters(text) >= MIN_LETTERS and len(list(islice(_WORD.finditer(text), MIN_WORDS))) >= MIN_WORDS
 
 
 def quick_detect(text: str) -> str | None:
@@ -115,7 +123,7 @@ def script_language(text: str) -> str | None:
     """Return the language of a text written mostly in a language-specific script."""
     if not _ANY_SCRIPT.search(text):
         return None
-    letters = len(_LETTER.findall(text))
+    letters = _letters(text)
     if not letters:
         return None
     for code, rx in _SCRIPT_LETTERS:
@@ -131,7 +139,7 @@ def foreign_runs(text: str, lang: str) -> list[tuple[int, int, str]]:
         if code == lang:
             continue
         for m in rx.finditer(text):
-            if len(_LETTER.findall(m.group())) >= 3:
+            if _letters(m.group()) >= 3:
                 runs.append((m.start(), m.end(), code))
     return sorted(runs)
 
@@ -188,7 +196,7 @@ def assign_languages(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str,
         detected.append((fast, CLD2_PROB) if fast else detect(text))
         quick.append(fast is not None)
     main = ""
-    letters = [len(_LETTER.findall(b.text)) for b in blocks]
+    letters = [_letters(b.text) for b in blocks]
     for _ in range(3):  # a CLD2 answer that is not the main language goes to langdetect
         weights: Counter[str] = Counter()
         for b, d, n in zip(blocks, detected, letters, strict=True):
@@ -216,8 +224,8 @@ def assign_languages(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str,
             cert = Cert.LOW  # inherited: too short to tell
         runs = foreign_runs(b.text, lang)
         for start, end, code in runs:
-            counts[code] += len(_LETTER.findall(b.text[start:end]))
-        counts[lang] += len(_LETTER.findall(_letters_outside(b.text, runs)))
+            counts[code] += _letters(b.text[start:end])
+        counts[lang] += _letters(_letters_outside(b.text, runs))
         out.append(replace(b, lang=lang, lang_cert=cert))
     counts = Counter({k: v for k, v in counts.items() if v})
     if main not in counts and main != "und":
