@@ -156,8 +156,9 @@ class Ledger:
         """
         import ijson  # type: ignore[import-untyped]
 
-        self._saved_usable = True
-        if self._load_saved(path):
+        #: the saved state is the manifest's: documents can be taken from it
+        self._saved_usable = self._load_saved(path)
+        if self._saved_usable:
             return
         try:
             fh = path.open("rb")
@@ -185,19 +186,34 @@ class Ledger:
     def _attach_saved(self) -> None:
         """Attach the state the last finished run saved as ``saved`` (an empty one when there is none)."""
         db = self.db
-        if self.saved is not None and self.saved.is_file():
-            try:
-                db.execute("ATTACH DATABASE ? AS saved", (str(self.saved),))
-                db.execute("SELECT manifest FROM saved.meta").fetchall()
-                db.execute("SELECT name, sha256, bytes, type, language, json, key, pretty, row, id, title "
-                           "FROM saved.documents LIMIT 1").fetchall()
-                db.execute("SELECT name, json FROM saved.deleted LIMIT 1").fetchall()
-                return
-            except sqlite3.Error:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("DETACH DATABASE saved")
-        db.execute("ATTACH DATABASE ':memory:' AS saved")
-        db.executescript(_SAVED.replace("CREATE TABLE ", "CREATE TABLE saved."))
+        if not self._attach_saved_file():
+            db.execute("ATTACH DATABASE ':memory:' AS saved")
+            db.executescript(_SAVED.replace("CREATE TABLE ", "CREATE TABLE saved."))
+        self._create_whole()
+
+    def _attach_saved_file(self) -> bool:
+        """Attach the saved state's file as ``saved``; return False (nothing attached) when there is none to read."""
+        db = self.db
+        if self.saved is None or not self.saved.is_file():
+            return False
+        try:
+            db.execute("ATTACH DATABASE ? AS saved", (str(self.saved),))
+            db.execute("SELECT manifest FROM saved.meta").fetchall()
+            db.execute("SELECT name, sha256, bytes, type, language, json, key, pretty, row, id, title "
+                       "FROM saved.documents LIMIT 1").fetchall()
+            db.execute("SELECT name, json FROM saved.deleted LIMIT 1").fetchall()
+            return True
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("DETACH DATABASE saved")
+            return False
+
+    def _create_whole(self) -> None:
+        """Create ``whole``: the written documents with the indented entry and row of those the saved state holds."""
+        self.db.execute(
+            "CREATE TEMP VIEW whole AS SELECT w.seq, w.name, w.sha256, w.bytes, w.type, w.language, w.json, w.key, "
+            "coalesce(w.pretty, s.pretty) AS pretty, coalesce(w.row, s.row) AS row, w.id, w.title "
+            "FROM written AS w LEFT JOIN saved.documents AS s ON w.pretty IS NULL AND s.name = w.name")
 
     def _load_saved(self, manifest: Path) -> bool:
         """Take what the manifest lists from the state its run saved, when the manifest is the one it wrote.
@@ -211,10 +227,8 @@ class Ledger:
         try:
             meta = db.execute("SELECT manifest FROM saved.meta").fetchall()
             if len(meta) != 1 or meta[0][0] != self.digests.sha256(str(manifest)):
-                self._forget_saved()
                 return False
         except (OSError, sqlite3.Error):
-            self._forget_saved()
             return False
         db.execute("SAVEPOINT saved")
         try:
@@ -227,14 +241,9 @@ class Ledger:
         except sqlite3.Error:
             db.execute("ROLLBACK TO saved")
             db.execute("RELEASE saved")
-            self._forget_saved()
             return False
         db.execute("RELEASE saved")
         return True
-
-    def _forget_saved(self) -> None:
-        """Stop using the saved state (it is not the manifest's): no document is taken from it."""
-        self._saved_usable = False
 
     def save(self, manifest_sha256: str, tombstones: Iterable[dict[str, Any]]) -> None:
         """Save this run's documents for the next run, with the sha256 of the manifest they make.
@@ -256,10 +265,8 @@ class Ledger:
                 out.execute("BEGIN")
                 out.execute("INSERT INTO meta VALUES (?)", (manifest_sha256,))
                 out.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.db.execute(
-                    "SELECT w.name, w.sha256, w.bytes, w.type, w.language, w.json, w.key, "
-                    "coalesce(w.pretty, s.pretty), coalesce(w.row, s.row), w.id, w.title "
-                    "FROM written AS w LEFT JOIN saved.documents AS s ON w.pretty IS NULL AND s.name = w.name "
-                    "WHERE w.json IS NOT NULL AND w.key IS NOT NULL"))
+                    "SELECT name, sha256, bytes, type, language, json, key, pretty, row, id, title FROM whole "
+                    "WHERE json IS NOT NULL AND key IS NOT NULL"))
                 out.executemany("INSERT OR REPLACE INTO deleted VALUES (?, ?)",
                                 ((str(t["tei_path"]), compact_json(t)) for t in tombstones))
                 out.execute("COMMIT")
@@ -435,9 +442,7 @@ class Ledger:
 
     def written(self) -> Iterator[str]:
         """Yield this run's entries, by file name, indented as the finished manifest writes them."""
-        for (text,) in self.db.execute(
-                "SELECT coalesce(w.pretty, s.pretty) FROM written AS w "
-                "LEFT JOIN saved.documents AS s ON w.pretty IS NULL AND s.name = w.name ORDER BY w.name"):
+        for (text,) in self.db.execute("SELECT pretty FROM whole ORDER BY name"):
             yield text
 
     def written_totals(self) -> Totals:
@@ -445,9 +450,7 @@ class Ledger:
 
     def rows(self) -> Iterator[tuple[str, ...]]:
         """Yield this run's rows of the end-of-run table, in source order."""
-        for (data,) in self.db.execute(
-                "SELECT coalesce(w.row, s.row) FROM written AS w "
-                "LEFT JOIN saved.documents AS s ON w.row IS NULL AND s.name = w.name ORDER BY w.seq"):
+        for (data,) in self.db.execute("SELECT row FROM whole ORDER BY seq"):
             yield tuple(pickle.loads(data))
 
     def tombstones(self, timestamp: str) -> list[dict[str, Any]]:

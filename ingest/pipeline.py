@@ -553,7 +553,7 @@ class _Records:
             _code_digest(), repr(config), repr(build), sorted(schemas.items()), register,
             str(out_dir.resolve()), max_bytes)).encode()).hexdigest()
         self.folder = self.run_key[:32]
-        _prune_records(self.folder)
+        _prune("records", self.folder)
         self.db = self._open()
         self._unsaved = 0
 
@@ -624,11 +624,6 @@ class _Records:
 
 #: Record folders no run has used for this long are removed.
 RECORDS_MAX_AGE_DAYS = 30
-
-
-def _prune_records(current: str) -> None:
-    """Mark this run's record folder as used now; remove those unused for RECORDS_MAX_AGE_DAYS."""
-    _prune("records", current)
 
 
 def _prune(kind: str, current: str) -> None:
