@@ -14,10 +14,14 @@ import contextlib
 import functools
 import hashlib
 import os
-import sqlite3
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:
+    import sqlite3
 
 CACHE_ENV = "TEI_INGEST_CACHE"
 
@@ -47,6 +51,8 @@ def database(path: Path, schema: str, probe: str) -> sqlite3.Connection | None:
     (damaged, or of another layout) is deleted and started again. None when it cannot be
     opened at all (a read-only cache, or one locked by another run).
     """
+    import sqlite3  # here: the commands that only read schemas from the cache start without it
+
     for attempt in range(2):
         db = None
         try:
@@ -65,6 +71,49 @@ def database(path: Path, schema: str, probe: str) -> sqlite3.Connection | None:
                     with contextlib.suppress(OSError):
                         os.unlink(f"{path}{suffix}")
     return None
+
+
+#: A digest is trusted only for a file last changed at least this long before it was taken
+#: (2 s: the coarsest timestamps in use, FAT's).
+RACY_NS = 2_000_000_000
+
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}
+
+
+def file_sha256(path: Path) -> tuple[str, bytes | None]:
+    """Return the sha256 of a file, and its bytes when they were read for it.
+
+    The schemas key their cache entries by this digest, and hashing tei_all.rng costs
+    about a tenth of checking one document against it. So the digest is kept in the cache
+    with the file's status (size, modification and change times in nanoseconds, inode,
+    device), as ``ingest.digests`` keeps those of a corpus: while the status is the same,
+    and the file last changed at least ``RACY_NS`` before the digest was taken, the file is
+    not read again. Within one process it is hashed once. OSError when it cannot be read.
+    """
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        found = _DIGESTS.get(key)
+        if found is not None:
+            return found, None
+        status = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+        entry = hashlib.sha256(os.path.abspath(path).encode()).hexdigest() + ".marshal"
+        kept = read("digests", "files", entry)
+        if kept is not None:
+            import marshal
+
+            with contextlib.suppress(ValueError, TypeError, EOFError):
+                was, taken, digest = marshal.loads(kept)
+                if was == status and taken >= max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS:
+                    _DIGESTS[key] = digest
+                    return digest, None
+        taken = time.time_ns()
+        data = fh.read()
+    digest = _DIGESTS[key] = hashlib.sha256(data).hexdigest()
+    import marshal
+
+    write(marshal.dumps((status, taken, digest)), "digests", "files", entry)
+    return digest, data
 
 
 def read(*parts: str) -> bytes | None:

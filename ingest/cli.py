@@ -7,17 +7,45 @@ error, 3 the run could not start or could not write its output.
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import EXIT_CANNOT_RUN, EXIT_USAGE, IngestError
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, told the terminal's width as ``shutil.get_terminal_size`` finds it
+    ($COLUMNS, else the terminal, else 80) without importing shutil, which every command
+    would otherwise import only for this."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
+def _columns() -> int:
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser that reports usage errors with exit code 2 without exiting."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -28,12 +56,7 @@ class _UsageError(Exception):
     pass
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of every subcommand."""
-    parser = _Parser(prog="tei-ingest", description="Encode plain-text archival documents as TEI P5.")
-    parser.add_argument("--version", action="version", version=f"tei-ingest {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    ingest = sub.add_parser("ingest", help="encode sources as TEI and write the corpus manifest")
+def _ingest_arguments(ingest: argparse.ArgumentParser) -> None:
     ingest.add_argument("sources", nargs="+", type=Path, metavar="SOURCES",
                         help="source files, or folders whose *.txt files are read in sorted order")
     ingest.add_argument("-o", "--output", required=True, type=Path, metavar="DIR",
@@ -57,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where documents are encoded: local processes (--jobs), or a Dask cluster (--scheduler)")
     ingest.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="with --executor dask: the dask.distributed scheduler, e.g. tcp://10.0.0.5:8786")
-    val = sub.add_parser("validate", help="check TEI files: well-formedness, RELAX NG and Schematron")
+
+
+def _validate_arguments(val: argparse.ArgumentParser) -> None:
     val.add_argument("paths", nargs="+", type=Path, metavar="PATHS", help="TEI files or folders of *.xml files")
     val.add_argument("--schema", default="project", metavar="project|tei_all|declared|FILE.rng",
                      help="the schema to check against (default: the project schema and its rules)")
@@ -69,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="check the RELAX NG schema only, not the Schematron rules embedded in it")
     val.add_argument("--max-bytes", type=int, default=None, metavar="N",
                      help="refuse files larger than N bytes (default 256 MiB)")
-    exp = sub.add_parser("export", help="write exchange formats of a corpus: BagIt, CMIF, OAI-PMH, Dublin Core")
+
+
+def _export_arguments(exp: argparse.ArgumentParser) -> None:
     formats = ("all", *_export_formats())
     exp.add_argument("format", metavar="FORMAT", choices=formats, help="one of: " + ", ".join(formats))
     exp.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="folder to write into")
@@ -77,10 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the folder `tei-ingest ingest` wrote (default: tei)")
     exp.add_argument("--config", type=Path, default=None,
                      help="corpus configuration (default: ./tei-ingest.toml when present)")
-    ver = sub.add_parser("verify", help="fixity audit: compare a corpus folder with its manifest")
+
+
+def _verify_arguments(ver: argparse.ArgumentParser) -> None:
     ver.add_argument("corpus", type=Path, metavar="DIR", help="the folder `tei-ingest ingest` wrote")
     ver.add_argument("--format", choices=("text", "json"), default="text")
-    srv = sub.add_parser("serve", help="run an OAI-PMH data provider for a corpus on this machine")
+
+
+def _serve_arguments(srv: argparse.ArgumentParser) -> None:
     srv.add_argument("corpus", type=Path, metavar="DIR", help="the folder `tei-ingest ingest` wrote")
     srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     srv.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0: any free port)")
@@ -88,15 +119,41 @@ def build_parser() -> argparse.ArgumentParser:
                      help="records or identifiers per response before a resumptionToken (default: 100)")
     srv.add_argument("--config", type=Path, default=None,
                      help="corpus configuration (default: ./tei-ingest.toml when present)")
-    ev = sub.add_parser("eval", help="measure metadata extraction against labelled documents")
+
+
+def _eval_arguments(ev: argparse.ArgumentParser) -> None:
     ev.add_argument("texts", type=Path, metavar="TEXTS_DIR", help="folder of <id>.txt sources")
     ev.add_argument("truth", type=Path, metavar="TRUTH_DIR", help="folder of <id>.json truth files")
     ev.add_argument("--per-doc", action="store_true", help="list every miss, document by document")
+
+
+#: Each subcommand: its one-line help and what adds its arguments.
+_COMMANDS = {
+    "ingest": ("encode sources as TEI and write the corpus manifest", _ingest_arguments),
+    "validate": ("check TEI files: well-formedness, RELAX NG and Schematron", _validate_arguments),
+    "export": ("write exchange formats of a corpus: BagIt, CMIF, OAI-PMH, Dublin Core", _export_arguments),
+    "verify": ("fixity audit: compare a corpus folder with its manifest", _verify_arguments),
+    "serve": ("run an OAI-PMH data provider for a corpus on this machine", _serve_arguments),
+    "eval": ("measure metadata extraction against labelled documents", _eval_arguments),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Return the argument parser of every subcommand, or of the one named ``only``.
+
+    ``main`` builds the parser of the command the command line names, the same as that
+    command's part of the whole one, so that a command does not build the others first.
+    """
+    parser = _Parser(prog="tei-ingest", description="Encode plain-text archival documents as TEI P5.")
+    parser.add_argument("--version", action="version", version=f"tei-ingest {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (help_text, add_arguments) in _COMMANDS.items():
+        if only is None or only == name:
+            add_arguments(sub.add_parser(name, help=help_text))
     return parser
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .config import load_config
     from .validate import MAX_BYTES, check_files, find_tei_all, format_verdicts
 
     files: list[Path] = []
@@ -107,6 +164,8 @@ def _validate(args: argparse.Namespace) -> int:
             files.append(p)
     tei_all = args.tei_all
     if args.schema == "tei_all" and tei_all is None:
+        from .config import load_config
+
         config, _ = load_config(None)
         tei_all = find_tei_all(config.tei_all)
     if args.schema not in ("project", "tei_all", "declared") and not Path(args.schema).is_file():
@@ -133,8 +192,6 @@ def _export_formats() -> tuple[str, ...]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    import os
-
     from .config import load_config
     from .export import export, make_context
     from .formats import FORMATS
@@ -148,6 +205,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    import json
+
     from .corpus import check_fixity, read_manifest
 
     manifest = read_manifest(args.corpus)
@@ -171,8 +230,6 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import os
-
     from .config import load_config
     from .export import make_context
     from .export.oai import serve
@@ -187,6 +244,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    import json
+
     from .evaluate import evaluate, format_report, summarise
     from .pipeline import make_record
 
@@ -234,7 +293,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:

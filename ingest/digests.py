@@ -40,9 +40,7 @@ from pathlib import Path
 
 from . import cache
 
-#: A digest is trusted only for a file last changed at least this long before it was taken
-#: (2 s: the coarsest timestamps in use, FAT's).
-RACY_NS = 2_000_000_000
+RACY_NS = cache.RACY_NS
 
 _TABLE = """
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ctime INTEGER,

@@ -29,7 +29,7 @@ from __future__ import annotations
 import bisect
 import copy
 import hashlib
-import json
+import marshal
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -96,29 +96,37 @@ class Grammar:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            data = path.read_bytes()
+            self.sha256, self._data = disk.file_sha256(path)
         except OSError as exc:
             raise SchemaError(Issue("schema.missing", str(path), f"cannot be read: {exc.strerror}")) from None
-        self.sha256 = hashlib.sha256(data).hexdigest()
-        self._data = data
         self._template: etree._ElementTree | None = None
-        index = disk.read("rng", self._key, "index.json")
-        if index is not None:
-            meta = json.loads(index)
-            self.reducible = bool(meta["reducible"])
-            self.patterns = tuple(_Pattern(i, (ns, n), bool(a)) for i, ns, n, a in meta["patterns"])
-        else:
+        index = disk.read("rng", self._key, "index.marshal")
+        try:
+            if index is None:
+                raise ValueError("not cached")
+            reducible, rows = marshal.loads(index)
+            self.known = frozenset((ns, n) for _, ns, n, _ in rows)
+            self.reducible = bool(reducible)
+        except (ValueError, TypeError, EOFError):  # not cached, or damaged: index the schema again
             tree = self.template
             root = tree.getroot()
             self.reducible = root.tag == _R + "grammar" and not any(
                 True for _ in root.iter(_R + "include", _R + "externalRef", _R + "parentRef")
             ) and sum(1 for _ in root.iter(_R + "grammar")) == 1
-            self.patterns = tuple(self._index(root))
+            rows = [(p.position, p.name[0], p.name[1], p.attribute) for p in self._index(root)]
+            self.known = frozenset((ns, n) for _, ns, n, _ in rows)
             disk.write(etree.tostring(tree), "rng", self._key, "grammar.rng")
-            disk.write(json.dumps({"reducible": self.reducible, "patterns": [
-                [p.position, p.name[0], p.name[1], int(p.attribute)] for p in self.patterns]}).encode(),
-                "rng", self._key, "index.json")
-        self.known = frozenset(p.name for p in self.patterns)
+            disk.write(marshal.dumps((self.reducible, rows)), "rng", self._key, "index.marshal")
+        self._rows = rows
+        self._patterns: tuple[_Pattern, ...] | None = None
+
+    @property
+    def patterns(self) -> tuple[_Pattern, ...]:
+        """The element and attribute patterns with a plain name (made on first need: a cached
+        reduction does not need them)."""
+        if self._patterns is None:
+            self._patterns = tuple(_Pattern(i, (ns, n), bool(a)) for i, ns, n, a in self._rows)
+        return self._patterns
 
     @property
     def _key(self) -> str:
@@ -133,7 +141,8 @@ class Grammar:
                 if cached is not None:
                     self._template = etree.ElementTree(etree.fromstring(cached, _parser()))
                 else:
-                    tree = etree.ElementTree(etree.fromstring(self._data, _parser(), base_url=str(self.path)))
+                    data = self._data if self._data is not None else self.path.read_bytes()
+                    tree = etree.ElementTree(etree.fromstring(data, _parser(), base_url=str(self.path)))
                     _strip_annotations(tree.getroot())
                     self._template = tree
             except etree.XMLSyntaxError as exc:

@@ -17,8 +17,7 @@ or a standalone ``.sch``) and evaluated directly:
 
 from __future__ import annotations
 
-import copy
-import hashlib
+import marshal
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -134,41 +133,70 @@ def _string_of(v: Any) -> str:
     return str(v)
 
 
+#: Layout of the cached rules (``_packed``): bumped when it or the indexing changes.
+_FORMAT = "1"
+
+
+def _safe_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def _packed(namespaces: dict[str, str], patterns: Sequence[_Pattern]) -> tuple[Any, ...]:
+    """Return the rules as plain tuples, lists and strings, for ``marshal``."""
+    return (namespaces, [(p.id, [(r.context, r.lets, [tuple(c) for c in r.checks], r.needs, r.xpath2)
+                                 for r in p.rules]) for p in patterns])
+
+
+def _unpacked(data: Any) -> tuple[dict[str, str], list[_Pattern]]:
+    """Return what ``_packed`` gave, as rule sets hold it."""
+    namespaces, patterns = data
+    return dict(namespaces), [
+        _Pattern(pid, tuple(_Rule(context, tuple(tuple(x) for x in lets),
+                                  tuple(_Check(report, test, tuple(m if isinstance(m, str) else tuple(m)
+                                                                   for m in message), severity, cid)
+                                        for report, test, message, severity, cid in checks),
+                                  tuple(tuple(x) for x in needs), bool(xpath2))
+                            for context, lets, checks, needs, xpath2 in rules))
+        for pid, rules in patterns]
+
+
 class RuleSet:
     """The Schematron patterns of one schema."""
 
-    def __init__(self, source: Path, patterns: Sequence[etree._Element], namespaces: dict[str, str]) -> None:
+    def __init__(self, source: Path, patterns: Sequence[etree._Element] | Sequence[_Pattern],
+                 namespaces: dict[str, str]) -> None:
         self.source = source
         self.namespaces = namespaces
-        self.patterns = tuple(self._pattern(p) for p in patterns)
+        self.patterns = tuple(p if isinstance(p, _Pattern) else self._pattern(p) for p in patterns)
         self._exprs: dict[str, _Expr] = {}
 
     @classmethod
     def load(cls, path: Path) -> RuleSet:
         """Read the rules of a Schematron file, or those embedded in a RELAX NG schema.
 
-        The rules alone are kept in the disk cache under the file's sha256, so a large
-        schema is not parsed again for them.
+        The rules, read and indexed, are kept in the disk cache under the file's sha256, so
+        a large schema is not parsed again for them.
         """
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
         try:
-            data = path.read_bytes()
-            key = hashlib.sha256(data).hexdigest()
-            cached = disk.read("sch", f"{key}.sch")
-            root = etree.fromstring(cached if cached is not None else data, parser)
+            key, data = disk.file_sha256(path)
+            cached = disk.read("sch", f"{key}-{_FORMAT}.rules")
+            if cached is not None:
+                try:
+                    namespaces, patterns = _unpacked(marshal.loads(cached))
+                    return cls(path, patterns, namespaces)
+                except (ValueError, TypeError, EOFError):
+                    pass  # damaged or of another layout: read the schema again
+            root = etree.fromstring(data if data is not None else path.read_bytes(), _safe_parser())
         except (OSError, etree.XMLSyntaxError) as exc:
             raise SchemaError(Issue("schema.missing", str(path), f"cannot be read: {exc}")) from None
-        if cached is None:
-            extract = etree.Element(_S + "schema", nsmap={"sch": SCH})
-            for el in root.iter(_S + "ns", _S + "pattern"):
-                extract.append(copy.deepcopy(el))
-            disk.write(etree.tostring(extract), "sch", f"{key}.sch")
         namespaces = {ns.get("prefix", ""): ns.get("uri", "") for ns in root.iter(_S + "ns")}
-        patterns = [p for p in root.iter(_S + "pattern") if p.get("abstract") != "true"]
-        if any(p.get("is-a") for p in patterns) or any(r.get("abstract") == "true" for r in root.iter(_S + "rule")):
+        found = [p for p in root.iter(_S + "pattern") if p.get("abstract") != "true"]
+        if any(p.get("is-a") for p in found) or any(r.get("abstract") == "true" for r in root.iter(_S + "rule")):
             raise SchemaError(Issue("schema.unsupported", str(path),
                                     "uses abstract Schematron patterns or rules, which are not supported"))
-        return cls(path, patterns, namespaces)
+        rules = cls(path, found, namespaces)
+        disk.write(marshal.dumps(_packed(namespaces, rules.patterns)), "sch", f"{key}-{_FORMAT}.rules")
+        return rules
 
     def _pattern(self, p: etree._Element) -> _Pattern:
         rules = []
