@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
+from command import TEI_INGEST  # noqa: E402
 from corpus import write_corpus  # noqa: E402
 
 EPOCH = "1795392000"
@@ -89,7 +90,7 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
 
 def readers(corpus: Path, out: Path, env: dict[str, str]) -> list[tuple[str, tuple[float, int]]]:
     """Time what reads a corpus back, and read its peak memory: verify, each export, serve."""
-    base = [sys.executable, "-m", "ingest"]
+    base = TEI_INGEST
     config = ["--config", str(ROOT / "tei-ingest.toml")]
     rows = [("verify", measure([*base, "verify", str(corpus)], env)[:2])]
     for fmt in ("bagit", "cmif", "oai", "dc"):
@@ -144,7 +145,7 @@ def main() -> None:
             env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "TEI_INGEST_CACHE": str(work / "cache")}
 
             def ingest(source: Path, output: Path) -> list[str]:
-                return [sys.executable, "-m", "ingest", "ingest", str(source), "-o", str(output), "-q", "--jobs",
+                return [*TEI_INGEST, "ingest", str(source), "-o", str(output), "-q", "--jobs",
                         str(args.jobs), "--config", str(ROOT / "tei-ingest.toml")]
 
             # the schemas' prepared forms are made once per machine: not part of what is measured

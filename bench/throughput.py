@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from command import TEI_INGEST  # noqa: E402
 from corpus import write_corpus  # noqa: E402
 
 EPOCH = "1795392000"
@@ -54,7 +55,7 @@ def run_command(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
 
 
 def ingest_cmd(src: Path, out: Path, jobs: int) -> list[str]:
-    return [sys.executable, "-m", "ingest", "ingest", str(src), "-o", str(out), "-q", "--jobs", str(jobs),
+    return [*TEI_INGEST, "ingest", str(src), "-o", str(out), "-q", "--jobs", str(jobs),
             "--config", str(ROOT / "tei-ingest.toml")]
 
 

@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from command import TEI_INGEST  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None, before: object = None) -> float:
@@ -74,7 +77,7 @@ def main() -> int:
                 target = folder / f"{i:05d}-{sources[i % len(sources)].name}"
                 shutil.copyfile(sources[i % len(sources)], target)
                 files.append(str(target))
-            ours = [python, "-m", "ingest", "validate", "--schema", "tei_all", "--tei-all", tei_all, "--format", "json"]
+            ours = [*TEI_INGEST, "validate", "--schema", "tei_all", "--tei-all", tei_all, "--format", "json"]
             warm_env = {**env, "TEI_INGEST_CACHE": str(cache)}
             cold_env = {**env, "TEI_INGEST_CACHE": str(Path(tmp) / "cold")}
 
