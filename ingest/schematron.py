@@ -345,12 +345,17 @@ def _closing(text: str) -> int:
 #: A value comparison whose left operand is a single value (an attribute, a count): the
 #: same as the general comparison of XPath 1.0, which libxml2 then evaluates.
 _VALUE_COMPARISON = re.compile(r"((?:@[\w:-]+|count\([^()]*\))\s+)(eq|ne|lt|le|gt|ge)(?=\s)")
+#: The same for a string of the context node (its name, its normalised value), compared
+#: for equality only: XPath 1.0's ``<`` compares numbers, XPath 2.0's ``lt`` strings.
+_STRING_COMPARISON = re.compile(r"((?:(?:local-)?name|normalize-space)\(\s*\.?\s*\)\s+)(eq|ne)(?=\s)")
 _OPERATORS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
 def _as_xpath1(expr: str) -> str:
     """Return the expression with value comparisons of single values written as XPath 1.0."""
-    return _VALUE_COMPARISON.sub(lambda m: m.group(1) + _OPERATORS[m.group(2)], expr)
+    for rx in (_VALUE_COMPARISON, _STRING_COMPARISON):
+        expr = rx.sub(lambda m: m.group(1) + _OPERATORS[m.group(2)], expr)
+    return expr
 
 
 def _without_negations(expr: str) -> str:
