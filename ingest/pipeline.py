@@ -836,14 +836,11 @@ def _hashed(chunks: Iterable[bytes], digest: Any) -> Iterator[bytes]:
 
 
 def _schema_info(validators: Validators) -> dict[str, dict[str, str]]:
-    """Describe the schemas used, by name and sha256."""
-    info: dict[str, dict[str, str]] = {}
-    for name, path in (("project", validators.project.rng_path), ("project-schematron", validators.project.sch_path)):
-        info[name] = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    """Describe the schemas used, by name and sha256 (kept in the cache by file status: ``cache.file_sha256``)."""
+    paths = [("project", validators.project.rng_path), ("project-schematron", validators.project.sch_path)]
     if validators.tei_all is not None:
-        p = validators.tei_all.path
-        info["tei_all"] = {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
-    return info
+        paths.append(("tei_all", validators.tei_all.path))
+    return {name: {"file": path.name, "sha256": disk.file_sha256(path)[0]} for name, path in paths}
 
 
 def _check_output_dir(out_dir: Path) -> None:
