@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import marshal
 import os
 import time
 from pathlib import Path
@@ -100,8 +101,6 @@ def file_sha256(path: Path) -> tuple[str, bytes | None]:
         entry = hashlib.sha256(os.path.abspath(path).encode()).hexdigest() + ".marshal"
         kept = read("digests", "files", entry)
         if kept is not None:
-            import marshal
-
             with contextlib.suppress(ValueError, TypeError, EOFError):
                 was, taken, digest = marshal.loads(kept)
                 if was == status and taken >= max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS:
@@ -110,8 +109,6 @@ def file_sha256(path: Path) -> tuple[str, bytes | None]:
         taken = time.time_ns()
         data = fh.read()
     digest = _DIGESTS[key] = hashlib.sha256(data).hexdigest()
-    import marshal
-
     write(marshal.dumps((status, taken, digest)), "digests", "files", entry)
     return digest, data
 

@@ -137,10 +137,6 @@ def _string_of(v: Any) -> str:
 _FORMAT = "1"
 
 
-def _safe_parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-
-
 def _packed(namespaces: dict[str, str], patterns: Sequence[_Pattern]) -> tuple[Any, ...]:
     """Return the rules as plain tuples, lists and strings, for ``marshal``."""
     return (namespaces, [(p.id, [(r.context, r.lets, [tuple(c) for c in r.checks], r.needs, r.xpath2)
@@ -163,11 +159,10 @@ def _unpacked(data: Any) -> tuple[dict[str, str], list[_Pattern]]:
 class RuleSet:
     """The Schematron patterns of one schema."""
 
-    def __init__(self, source: Path, patterns: Sequence[etree._Element] | Sequence[_Pattern],
-                 namespaces: dict[str, str]) -> None:
+    def __init__(self, source: Path, patterns: Sequence[_Pattern], namespaces: dict[str, str]) -> None:
         self.source = source
         self.namespaces = namespaces
-        self.patterns = tuple(p if isinstance(p, _Pattern) else self._pattern(p) for p in patterns)
+        self.patterns = tuple(patterns)
         self._exprs: dict[str, _Expr] = {}
 
     @classmethod
@@ -186,7 +181,8 @@ class RuleSet:
                     return cls(path, patterns, namespaces)
                 except (ValueError, TypeError, EOFError):
                     pass  # damaged or of another layout: read the schema again
-            root = etree.fromstring(data if data is not None else path.read_bytes(), _safe_parser())
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+            root = etree.fromstring(data if data is not None else path.read_bytes(), parser)
         except (OSError, etree.XMLSyntaxError) as exc:
             raise SchemaError(Issue("schema.missing", str(path), f"cannot be read: {exc}")) from None
         namespaces = {ns.get("prefix", ""): ns.get("uri", "") for ns in root.iter(_S + "ns")}
@@ -194,15 +190,16 @@ class RuleSet:
         if any(p.get("is-a") for p in found) or any(r.get("abstract") == "true" for r in root.iter(_S + "rule")):
             raise SchemaError(Issue("schema.unsupported", str(path),
                                     "uses abstract Schematron patterns or rules, which are not supported"))
-        rules = cls(path, found, namespaces)
+        rules = cls(path, [cls._pattern(p) for p in found], namespaces)
         disk.write(marshal.dumps(_packed(namespaces, rules.patterns)), "sch", f"{key}-{_FORMAT}.rules")
         return rules
 
-    def _pattern(self, p: etree._Element) -> _Pattern:
+    @classmethod
+    def _pattern(cls, p: etree._Element) -> _Pattern:
         rules = []
         for r in p.iter(_S + "rule"):
             lets = tuple((x.get("name", ""), x.get("value", "")) for x in r.iter(_S + "let"))
-            checks = tuple(self._check(c, p.get("id", "")) for c in r if c.tag in (_S + "assert", _S + "report"))
+            checks = tuple(cls._check(c, p.get("id", "")) for c in r if c.tag in (_S + "assert", _S + "report"))
             context = r.get("context", "")
             on_attribute = any(re.search(r"@[\w:-]+\s*$", b) for b in _top_level_union(context))
             rules.append(_Rule(context, lets, checks, _needs(context), on_attribute))
