@@ -36,7 +36,7 @@ import hashlib
 import marshal
 import re
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -71,6 +71,7 @@ def document_names(doc: etree._ElementTree | etree._Element) -> tuple[frozenset[
             frozenset(_split(str(k)) for k in keys))
 
 
+@lru_cache(maxsize=4096)  # the same few hundred names, document after document
 def _split(clark: str) -> Name:
     if clark.startswith("{"):
         ns, _, local = clark[1:].partition("}")

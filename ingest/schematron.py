@@ -164,6 +164,11 @@ class RuleSet:
         self.namespaces = namespaces
         self.patterns = tuple(patterns)
         self._exprs: dict[str, _Expr] = {}
+        # for each rule, the element and the attribute names one of which must occur for it to apply
+        self._needed = [[(rule, frozenset(n for kind, n in rule.needs if kind == "element"),
+                          frozenset(n for kind, n in rule.needs if kind != "element")) for rule in p.rules]
+                        for p in self.patterns]
+        self._contexts: dict[str, str] = {}
 
     @classmethod
     def load(cls, path: Path) -> RuleSet:
@@ -247,12 +252,10 @@ class RuleSet:
         attributes = {local for _, local in names[1]}
         out: list[tuple[int, int, Finding]] = []
         order: dict[Any, int] = {}
-        for pi, pattern in enumerate(self.patterns):
+        for pi, rules in enumerate(self._needed):
             fired: set[Any] = set()
-            for rule in pattern.rules:
-                if rule.needs and not any(
-                    (name in elements) if kind == "element" else (name in attributes) for kind, name in rule.needs
-                ):
+            for rule, needed_elements, needed_attributes in rules:
+                if rule.needs and needed_elements.isdisjoint(elements) and needed_attributes.isdisjoint(attributes):
                     continue
                 for node in self._matches(rule, root):
                     key = node if isinstance(node, etree._Element) else (_element_of(node), _qname(node))
@@ -268,11 +271,14 @@ class RuleSet:
 
     def _matches(self, rule: _Rule, root: etree._Element) -> Iterable[Any]:
         """Return the nodes a rule's context pattern matches."""
-        branches = [b.strip() for b in _top_level_union(rule.context)]
-        if all(not b.startswith(("(", "/")) for b in branches):
-            expr = " | ".join(f"//{b}" for b in branches)  # XPath 1.0 when the branches are
-        else:
-            expr = f"//({rule.context})" if not rule.context.lstrip().startswith("/") else rule.context
+        expr = self._contexts.get(rule.context)
+        if expr is None:
+            branches = [b.strip() for b in _top_level_union(rule.context)]
+            if all(not b.startswith(("(", "/")) for b in branches):
+                expr = " | ".join(f"//{b}" for b in branches)  # XPath 1.0 when the branches are
+            else:
+                expr = f"//({rule.context})" if not rule.context.lstrip().startswith("/") else rule.context
+            self._contexts[rule.context] = expr
         value = self._expr(expr).run(root, root, {}, rule.xpath2)
         return value if isinstance(value, list) else []
 
