@@ -485,20 +485,24 @@ def _flatten_attributes(root: etree._Element) -> None:
     class Irregular(Exception):
         pass
 
-    def items(node: etree._Element, optional: bool = False) -> Iterable[tuple[bool, etree._Element]]:
+    def items(node: etree._Element, optional: bool = False, path: frozenset[str] = frozenset()
+              ) -> Iterable[tuple[bool, etree._Element]]:
         tag = node.tag
         if tag == _R + "attribute":
             if node.get("name") is None:
                 raise Irregular  # a name class
             yield optional, node
         elif tag == _R + "ref":
-            for k in _patterns(defines[node.get("name", "")]):
-                yield from items(k, optional)
+            name = node.get("name", "")
+            if name in path:
+                raise Irregular  # a reference cycle with no element in it: the schema is wrong, libxml2 says so
+            for k in _patterns(defines[name]):
+                yield from items(k, optional, path | {name})
         elif tag == _R + "group":
             for k in _patterns(node):
-                yield from items(k, optional)
+                yield from items(k, optional, path)
         elif tag == _R + "optional":
-            inner = [i for k in _patterns(node) for i in items(k, True)]
+            inner = [i for k in _patterns(node) for i in items(k, True, path)]
             if len(inner) > 1:
                 raise Irregular  # several attributes that go together or not at all
             yield from inner

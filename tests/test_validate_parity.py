@@ -333,3 +333,17 @@ def test_flattened_attributes_mean_what_they_meant(doc: str, valid: bool) -> Non
     parsed = etree.ElementTree(etree.fromstring(doc))
     assert etree.RelaxNG(etree.ElementTree(original)).validate(parsed) is valid
     assert etree.RelaxNG(etree.ElementTree(rewritten)).validate(parsed) is valid
+
+
+def test_a_reference_cycle_without_an_element_is_left_to_libxml2_to_refuse() -> None:
+    """A wrong schema (a cycle of references with no element in it) is not rewritten, and
+    libxml2 gives its own error, not a recursion that never ends."""
+    grammar = etree.fromstring(
+        '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><element name="r"><ref name="a"/><text/>'
+        '</element></start><define name="a"><optional><attribute name="x"/></optional><ref name="b"/></define>'
+        '<define name="b"><ref name="a"/></define></grammar>')
+    before = etree.tostring(grammar)
+    rng._flatten_attributes(grammar)
+    assert etree.tostring(grammar) == before
+    with pytest.raises(etree.RelaxNGParseError, match="cycle"):
+        etree.RelaxNG(etree.ElementTree(grammar))
