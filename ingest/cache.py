@@ -78,7 +78,21 @@ def database(path: Path, schema: str, probe: str) -> sqlite3.Connection | None:
 #: (2 s: the coarsest timestamps in use, FAT's).
 RACY_NS = 2_000_000_000
 
-_DIGESTS: dict[tuple[str, int, int, int], str] = {}
+#: A file's status: size, modification and change times in nanoseconds, inode, device.
+Status = tuple[int, int, int, int, int]
+
+_DIGESTS: dict[tuple[str, Status], str] = {}
+
+
+def file_status(st: os.stat_result) -> Status:
+    """Return the status a digest is kept with (``file_sha256`` here, ``ingest.digests`` for a corpus)."""
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev
+
+
+def digest_holds(st: os.stat_result, taken: int) -> bool:
+    """Return True when a digest taken at ``taken`` (ns) can stand for a file of this status:
+    the file last changed at least ``RACY_NS`` before it."""
+    return taken >= max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS
 
 
 def file_sha256(path: Path) -> tuple[str, bytes | None]:
@@ -90,26 +104,28 @@ def file_sha256(path: Path) -> tuple[str, bytes | None]:
     device), as ``ingest.digests`` keeps those of a corpus: while the status is the same,
     and the file last changed at least ``RACY_NS`` before the digest was taken, the file is
     not read again. Within one process it is hashed once. OSError when it cannot be read.
+    The entries live in ``file-digests/``, apart from ``digests/``, whose entries (one per
+    output folder) ingest runs prune.
     """
     with open(path, "rb") as fh:
         st = os.fstat(fh.fileno())
-        key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        status = file_status(st)
+        key = (str(path), status)
         found = _DIGESTS.get(key)
         if found is not None:
             return found, None
-        status = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
         entry = hashlib.sha256(os.path.abspath(path).encode()).hexdigest() + ".marshal"
-        kept = read("digests", "files", entry)
+        kept = read("file-digests", entry)
         if kept is not None:
             with contextlib.suppress(ValueError, TypeError, EOFError):
                 was, taken, digest = marshal.loads(kept)
-                if was == status and taken >= max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS:
+                if tuple(was) == status and digest_holds(st, taken):
                     _DIGESTS[key] = digest
                     return digest, None
         taken = time.time_ns()
         data = fh.read()
     digest = _DIGESTS[key] = hashlib.sha256(data).hexdigest()
-    write(marshal.dumps((status, taken, digest)), "digests", "files", entry)
+    write(marshal.dumps((status, taken, digest)), "file-digests", entry)
     return digest, data
 
 

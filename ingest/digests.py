@@ -8,7 +8,7 @@ nanoseconds, inode, device). When the status is the same the digest is taken as 
 the file is not read. The change time (ctime) cannot be set back by a program: writing a
 file, even one that restores its size and modification time, gives it a new one.
 
-A digest is only trusted when the file's last change was at least ``RACY_NS`` before the
+A digest is only trusted when the file's last change was at least ``cache.RACY_NS`` before the
 digest was taken. A file changed again within its file system's timestamp granularity
 after being read could otherwise keep the same status with other bytes (git calls this
 "racy"); such a file is read again next time.
@@ -17,7 +17,7 @@ A file the run writes itself (``wrote``) has the digest of the bytes written, an
 status is taken just after it is renamed into place. When the run ends (``close``) each
 such file whose status is still that one is vouched for as of then, as git vouches for
 the files it checks out when it writes its index: a later change would have given it
-another change time. Files written in the run's last ``RACY_NS`` are read again by the
+another change time. Files written in the run's last ``cache.RACY_NS`` are read again by the
 next run. What this cannot see is another program writing the same number of bytes into
 the file in the instant between the rename and the status (the output folder is locked
 against other runs of tei-ingest).
@@ -40,19 +40,10 @@ from pathlib import Path
 
 from . import cache
 
-RACY_NS = cache.RACY_NS
-
 _TABLE = """
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ctime INTEGER,
                                   ino INTEGER, dev INTEGER, sha256 TEXT, taken INTEGER, run INTEGER);
 """
-
-_Status = tuple[int, int, int, int, int]
-
-
-def _status(st: os.stat_result) -> _Status:
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev
-
 
 class DigestIndex:
     """Digests of files by their status; ``trust=False`` reads every file (and still records what it read).
@@ -89,19 +80,19 @@ class DigestIndex:
         st = os.stat(path)
         if limit is not None and st.st_size > limit:
             return None
-        status = _status(st)
+        status = cache.file_status(st)
         key = os.path.abspath(path) if self.db is not None else ""
         if self.db is not None:
             row = self._row(key)
             if (self.trust and row is not None and tuple(row[1:6]) == status
-                    and row[7] >= max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS):
+                    and cache.digest_holds(st, row[7])):
                 if row[8] != self.run:
                     self._seen.append(row[0])
                 return str(row[6])
         taken = time.time_ns()
         with open(path, "rb") as fh:
             data = fh.read()
-            after = _status(os.fstat(fh.fileno()))
+            after = cache.file_status(os.fstat(fh.fileno()))
         sha = hashlib.sha256(data).hexdigest()
         if self.db is not None and after == status:  # not changed while read: this status has these bytes
             with contextlib.suppress(sqlite3.Error):
@@ -114,7 +105,7 @@ class DigestIndex:
         if self.db is None:
             return
         with contextlib.suppress(OSError, sqlite3.Error):
-            status = _status(os.stat(path))
+            status = cache.file_status(os.stat(path))
             self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
                             (os.path.abspath(path), *status, sha256, self.run))
 
@@ -125,7 +116,7 @@ class DigestIndex:
         for rowid, path, *status in db.execute(
                 "SELECT rowid, path, size, mtime, ctime, ino, dev FROM files WHERE run = ? AND taken = 0", (self.run,)):
             with contextlib.suppress(OSError):
-                if _status(os.stat(path)) == tuple(status):
+                if cache.file_status(os.stat(path)) == tuple(status):
                     settled.append((now, rowid))
         db.executemany("UPDATE files SET taken = ? WHERE rowid = ?", settled)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import ingest.cache as disk
 import ingest.digests as digests
 from ingest.cli import main
 from ingest.digests import DigestIndex
@@ -33,7 +34,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Count a file as settled as soon as it is written (no racy window)."""
-    monkeypatch.setattr(digests, "RACY_NS", 0)
+    monkeypatch.setattr(disk, "RACY_NS", 0)
 
 
 @pytest.fixture
