@@ -95,9 +95,19 @@ def language_name(code: str) -> str:
 # ------------------------------------------------------------------ element helpers
 
 
+#: Keyword names of attributes (``type_``, ``xml__lang``) and the XML names they stand for.
+_ATTR_NAMES: dict[str, str] = {}
+
+
+def _attr_name(keyword: str) -> str:
+    """Return the XML name a keyword argument stands for (``xml__lang`` -> ``xml:lang``)."""
+    name = _ATTR_NAMES[keyword] = keyword.rstrip("_").replace("__", ":")
+    return name
+
+
 def _el(parent: etree._Element | None, tag: str, text: str | None = None, **attrs: str | None) -> etree._Element:
     """Create a TEI element (attributes with a None value are left out)."""
-    clean = {k.rstrip("_").replace("__", ":"): v for k, v in attrs.items() if v is not None}
+    clean = {_ATTR_NAMES.get(k) or _attr_name(k): v for k, v in attrs.items() if v is not None}
     if parent is None:
         el = etree.Element(_T + tag, clean, nsmap={None: TEI_NS})  # type: ignore[dict-item]
     else:

@@ -76,9 +76,8 @@ def _blank(s: str | None) -> bool:
 
 
 def _indent(el: etree._Element, level: int) -> None:
-    """Indent the element-only containers below el, in place."""
-    children = [c for c in el if isinstance(c.tag, str) or c.tag is etree.ProcessingInstruction]
-    if el.tag not in _CONTAINERS or not children or not _blank(el.text):
+    """Indent the element-only containers below el (one of them), in place."""
+    if not _blank(el.text) or not any(isinstance(c.tag, str) or c.tag is etree.ProcessingInstruction for c in el):
         return
     if any(not _blank(c.tail) for c in el):
         return
@@ -86,7 +85,7 @@ def _indent(el: etree._Element, level: int) -> None:
     el.text = inner
     for c in el:
         c.tail = inner
-        if isinstance(c.tag, str):
+        if c.tag in _CONTAINERS:
             _indent(c, level + 1)
     el[-1].tail = "\n" + _INDENT * level
 
@@ -94,7 +93,8 @@ def _indent(el: etree._Element, level: int) -> None:
 def to_bytes(tree: etree._ElementTree) -> bytes:
     """Return the canonical UTF-8 serialisation of a TEI tree (ends with a newline)."""
     root = tree.getroot()
-    _indent(root, 0)
+    if root.tag in _CONTAINERS:
+        _indent(root, 0)
     head = [b'<?xml version="1.0" encoding="UTF-8"?>']
     head += [
         etree.tostring(n, encoding="UTF-8", with_tail=False) for n in reversed(list(root.itersiblings(preceding=True)))

@@ -738,18 +738,22 @@ def _qualify(hit: _Hit, ctx: _Ctx) -> _Hit:
     return replace(hit, start=q.start(), value=value, single=False)
 
 
-def _scan(text: str, lang: str | None) -> list[_Hit]:
+@functools.lru_cache(maxsize=1024)
+def _scan(text: str, lang: str | None) -> tuple[_Hit, ...]:
     """Return the non-overlapping date hits of ``text``, in order.
 
     Overlaps are settled by position: the earliest hit wins, then the longest, then the
-    rule listed first in ``_RULES``.
+    rule listed first in ``_RULES``. The hits depend on the text and the hint alone and
+    are immutable, so they are kept for the lines read again: a line is scanned as a
+    possible dateline while the structure is read, then for the metadata and the
+    encoding (about half the scans of a document repeat one).
     """
     ctx = _Ctx(text, _fold(text), lang)
     has_month = _MONTH_PROBE_RX.search(ctx.folded) is not None
     has_year = _FOUR_DIGITS_RX.search(ctx.folded) is not None
     found: list[tuple[_Hit, int]] = []
     if not (has_month or has_year):
-        return []
+        return ()
     for rank, (rx, build, needs_month) in enumerate(_RULES):
         if not (has_month if needs_month else has_year):
             continue
@@ -764,7 +768,7 @@ def _scan(text: str, lang: str | None) -> list[_Hit]:
         if hit.start >= last_end and hit.end > hit.start:
             chosen.append(hit)
             last_end = hit.end
-    return chosen
+    return tuple(chosen)
 
 
 def _with_span(hit: _Hit, offset: int = 0) -> DateValue:

@@ -79,9 +79,14 @@ def _letters(text: str) -> int:
     return len(_NOT_LETTERS.sub("", text))
 
 
-def is_long_enough(text: str) -> bool:
-    """Return True when a passage has enough letters and words for n-gram detection."""
-    return _letters(text) >= MIN_LETTERS and len(list(islice(_WORD.finditer(text), MIN_WORDS))) >= MIN_WORDS
+def is_long_enough(text: str, letters: int | None = None) -> bool:
+    """Return True when a passage has enough letters and words for n-gram detection.
+
+    ``letters``: the text's letter count, where the caller has it already.
+    """
+    if letters is None:
+        letters = _letters(text)
+    return letters >= MIN_LETTERS and len(list(islice(_WORD.finditer(text), MIN_WORDS))) >= MIN_WORDS
 
 
 def quick_detect(text: str) -> str | None:
@@ -179,16 +184,20 @@ def assign_languages(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str,
     detected: list[tuple[str, float] | None] = []
     quick: list[bool] = []  # CLD2's answer, to be confirmed against the main language
     texts: list[str] = []  # each block without its runs in another script
-    for b in blocks:
-        own = script_language(b.text)
+    letters = [_letters(b.text) for b in blocks]
+    # Most blocks have no letter of a language-specific script: no script decides their
+    # language, they have no foreign run to cut out, and their letters are counted once.
+    scripted = [_ANY_SCRIPT.search(b.text) is not None for b in blocks]
+    for b, n, has_script in zip(blocks, letters, scripted, strict=True):
+        own = script_language(b.text) if has_script else None
         if own:
             detected.append((own, 1.0))
             quick.append(False)
             texts.append("")  # never asked again: its script decides
             continue
-        text = _letters_outside(b.text, foreign_runs(b.text, ""))
+        text = _letters_outside(b.text, foreign_runs(b.text, "")) if has_script else b.text
         texts.append(text)
-        if not is_long_enough(text):  # too short for either detector: it inherits the main language
+        if not is_long_enough(text, None if has_script else n):  # too short for either detector: it inherits the main language
             detected.append(None)
             quick.append(False)
             continue
@@ -196,7 +205,6 @@ def assign_languages(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str,
         detected.append((fast, CLD2_PROB) if fast else detect(text))
         quick.append(fast is not None)
     main = ""
-    letters = [_letters(b.text) for b in blocks]
     for _ in range(3):  # a CLD2 answer that is not the main language goes to langdetect
         weights: Counter[str] = Counter()
         for b, d, n in zip(blocks, detected, letters, strict=True):
@@ -215,17 +223,17 @@ def assign_languages(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str,
         main = whole[0] if whole else script_language(text) or "und"
     out: list[Block] = []
     counts: Counter[str] = Counter()
-    for b, d in zip(blocks, detected, strict=True):
+    for b, d, n, has_script in zip(blocks, detected, letters, scripted, strict=True):
         lang, cert = main, Cert.MEDIUM
         if d and (d[0] == main or d[1] >= MIN_FOREIGN_PROB):
             lang = d[0]
             cert = Cert.HIGH if d[1] >= 0.95 else Cert.MEDIUM
         elif not d:
             cert = Cert.LOW  # inherited: too short to tell
-        runs = foreign_runs(b.text, lang)
+        runs = foreign_runs(b.text, lang) if has_script else []
         for start, end, code in runs:
             counts[code] += _letters(b.text[start:end])
-        counts[lang] += _letters(_letters_outside(b.text, runs))
+        counts[lang] += _letters(_letters_outside(b.text, runs)) if runs else n
         out.append(replace(b, lang=lang, lang_cert=cert))
     counts = Counter({k: v for k, v in counts.items() if v})
     if main not in counts and main != "und":
