@@ -44,7 +44,7 @@ from .errors import (
 )
 from .manifest import MANIFEST_NAME
 from .model import Extraction, Party, PartyKind, Record, SourceDocument
-from .serialize import stage_file, sync_folder, to_bytes, write_atomic_chunks
+from .serialize import stage_file, sync_files, sync_folder, to_bytes, write_atomic_chunks
 from .sources import MAX_SOURCE_BYTES, read_source
 from .validate import PROJECT_RNG, PROJECT_SCH, ProjectSchema, TeiAllSchema, Verdict, find_tei_all, schema_dir
 
@@ -679,7 +679,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
 
     The manifest stays true to the folder while the files in it are replaced: a folder of
     many files cannot change in one atomic step, so the manifest keeps a journal. Each
-    batch's files are first written to temporary files; a checkpoint then lists each file
+    batch's files are first written to temporary files and flushed to disk together; a checkpoint then lists each file
     that changes under ``pending``, with the entry of its new state and of its old one
     (none: not there), and lists the files of earlier batches as ``documents``; then they
     are renamed into place. A run killed at any point leaves a manifest that describes
@@ -720,6 +720,10 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
 
     def commit() -> None:
         nonlocal rejected_before
+        try:  # the batch's files are on disk before the journal names them and before any rename
+            sync_files(s.tmp for s in batch if s.tmp is not None)
+        except OSError as exc:
+            raise _output_error(out_dir, exc, _PARTIAL) from None
         if ledger.begin(batch):
             checkpoint()
         for s in batch:
@@ -745,7 +749,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
         listed = ledger.listed_entry(item.tei_name)
         if listed is None or listed[0] != item.sha256:
             try:
-                tmp = stage_file(out_dir / item.tei_name, item.data)
+                tmp = stage_file(out_dir / item.tei_name, item.data, sync=False)  # flushed with its batch
             except OSError as exc:
                 raise _output_error(out_dir / item.tei_name, exc, _PARTIAL) from None
         batch.append(Staged(item.tei_name, tmp, item.entry, item.sha256, len(item.data), item.type, item.language,

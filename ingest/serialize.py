@@ -110,24 +110,37 @@ def _temporary(path: Path) -> tuple[BinaryIO, str]:
     return os.fdopen(fd, "wb"), tmp
 
 
-def stage_file(path: Path, data: bytes) -> str:
+def stage_file(path: Path, data: bytes, *, sync: bool = True) -> str:
     """Write data to a temporary file beside path, flushed to disk; return its name.
 
     ``os.replace`` then puts it in place: the caller stages a batch of files, lists them
-    in its journal, and renames them.
+    in its journal, and renames them. ``sync=False`` leaves the flush to disk to the
+    caller, who flushes the whole batch with :func:`sync_files` before any rename: one
+    flush after another costs less than a flush between each two writes.
     """
     fh, tmp = _temporary(path)
     try:
         with fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return tmp
+
+
+def sync_files(paths: Iterable[str]) -> None:
+    """Flush files written with ``stage_file(..., sync=False)`` to disk."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def write_atomic_chunks(path: Path, chunks: Iterable[bytes]) -> bool:

@@ -172,3 +172,40 @@ def test_a_crash_at_any_write_leaves_a_consistent_corpus(tmp_path: Path, monkeyp
         monkeypatch.setattr(os, "unlink", real_unlink)
         _check_consistent(out, project)
     assert finished >= 10  # the last runs made fewer changes than k: every point of a run was crashed
+
+
+def test_every_file_is_on_disk_before_it_is_renamed_into_place(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files are staged without a flush each and flushed batch by batch: never renamed before their flush.
+
+    A rename that reaches the disk before the data it names would leave an empty or
+    partial file after a power cut, where the journal promises the old or the new one.
+    """
+    import ingest.pipeline as pipeline
+    from ingest.cli import main
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+    monkeypatch.setattr(pipeline, "BATCH", 4)
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    _sources(src, 0, 10)
+    real_fsync, real_replace = os.fsync, os.replace
+    flushed: set[tuple[int, int]] = set()  # (device, inode) of every file flushed
+    renamed: list[str] = []
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        st = os.fstat(fd)
+        flushed.add((st.st_dev, st.st_ino))
+
+    def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        if Path(target).parent == out:  # the corpus (the disk cache may lose a file: it is rebuilt)
+            st = os.stat(source)
+            assert (st.st_dev, st.st_ino) in flushed, f"{source} renamed to {target} before it was flushed"
+            renamed.append(os.path.basename(target))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    assert main(["ingest", str(src), "-o", str(out), "-q", "--config", str(ROOT / "tei-ingest.toml")]) == 0
+    assert sum(name.endswith(".xml") for name in renamed) == 10
