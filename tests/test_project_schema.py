@@ -96,6 +96,15 @@ def test_range_in_the_wrong_order_fails(letter: str) -> None:
     assert any("@from (1921-03-05) is later than @to" in p for p in verdict(broken))
 
 
+def test_range_in_the_wrong_order_fails_beside_bounds_in_order(letter: str) -> None:
+    """Each order check holds on its own: bounds in order do not excuse a range out of order."""
+    broken = letter.replace('when="1921-03-03"',
+                            'notBefore="1921-03-01" notAfter="1921-03-31" from="1921-03-05" to="1921-03-03"', 1)
+    problems = verdict(broken)
+    assert any("@from (1921-03-05) is later than @to" in p for p in problems), problems
+    assert not any("@notBefore" in p for p in problems), problems
+
+
 def test_one_element_breaking_rules_of_several_patterns_gets_every_finding(letter: str) -> None:
     """A date with @cert and no @resp, bounds the wrong way round, pointing nowhere: three rules."""
     old = '<date cert="high" resp="#tei-ingest" when="1921-03-03">'
