@@ -123,6 +123,8 @@ class Grammar:
             disk.write(etree.tostring(tree), "rng", self._key, "grammar.rng")
             disk.write(marshal.dumps((self.reducible, rows)), "rng", self._key, "index.marshal")
         self._rows = rows
+        #: the names last asked for and their validator: a run asks for the same sets again and again
+        self._last: tuple[frozenset[Name], frozenset[Name], bool, etree.RelaxNG] | None = None
         self._patterns: tuple[_Pattern, ...] | None = None
 
     @property
@@ -204,7 +206,12 @@ class Grammar:
         """Return the compiled schema for documents that use only these names (``flat``: see ``reduced``)."""
         if not self.reducible:
             return compile_full(str(self.path))
-        return _compile_reduced(self, elements & self.known, attributes & self.known, flat)
+        last = self._last
+        if last is not None and last[0] is elements and last[1] is attributes and last[2] == flat:
+            return last[3]
+        found = _compile_reduced(self, elements & self.known, attributes & self.known, flat)
+        self._last = (elements, attributes, flat, found)
+        return found
 
 
 @cache
@@ -627,13 +634,17 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
     placed where a streaming validator such as jing meets it (see :func:`first_errors`).
     """
     g = grammar(path)
-    elements: set[Name] = set()
-    attributes: set[Name] = set()
-    for k, doc in enumerate(docs):
-        e, a = names[k] if names is not None else document_names(doc)
-        elements |= e
-        attributes |= a
-    rng = g.validator(frozenset(elements), frozenset(attributes), len(docs) >= FLAT_FROM if flat is None else flat)
+    if names is not None and len(names) == 1:  # one document: its names as they are
+        all_elements, all_attributes = names[0]
+    else:
+        elements: set[Name] = set()
+        attributes: set[Name] = set()
+        for k, doc in enumerate(docs):
+            e, a = names[k] if names is not None else document_names(doc)
+            elements |= e
+            attributes |= a
+        all_elements, all_attributes = frozenset(elements), frozenset(attributes)
+    rng = g.validator(all_elements, all_attributes, len(docs) >= FLAT_FROM if flat is None else flat)
     out: list[tuple[Error, ...]] = []
     for k, doc in enumerate(docs):
         if rng.validate(doc):

@@ -170,6 +170,8 @@ class TeiAllSchema:
         self._vocabulary_path = vocabulary
         self._prepared = False
         self.vocabulary: tuple[frozenset[rng.Name], frozenset[rng.Name]] | None = None
+        self._unions: dict[tuple[frozenset[rng.Name], frozenset[rng.Name]],
+                           tuple[frozenset[rng.Name], frozenset[rng.Name]]] = {}
         if not path.is_file():
             rng.grammar(str(path))  # the error a missing schema gives, at start-up
 
@@ -195,9 +197,17 @@ class TeiAllSchema:
         from . import rng
 
         self.prepare()
-        elements, attributes = rng.document_names(doc)
+        names = rng.document_names(doc)
         if self.vocabulary is not None:
-            elements, attributes = elements | self.vocabulary[0], attributes | self.vocabulary[1]
+            # documents of a run mostly use the same names: the same union, the same sets, whose
+            # validator is found without hashing them again
+            union = self._unions.get(names)
+            if union is None:
+                if len(self._unions) >= 256:
+                    self._unions.clear()
+                union = self._unions[names] = (names[0] | self.vocabulary[0], names[1] | self.vocabulary[1])
+            names = union
+        elements, attributes = names
         # one reduction serves every document of a run: the one that checks them fastest
         (errors,) = rng.validate(str(self.path), [doc], [data], [(elements, attributes)], flat=True)
         if not errors:
