@@ -37,7 +37,9 @@ def schema_dir(env: Mapping[str, str] | None = None) -> Path:
     override = env.get(SCHEMA_DIR_ENV)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "schemas"
+    here = Path(__file__).resolve().parent
+    installed = here / "schemas"  # a regular install puts them inside the package
+    return installed if (installed / PROJECT_RNG).is_file() else here.parent / "schemas"
 
 
 def safe_parser() -> etree.XMLParser:
