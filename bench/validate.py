@@ -11,7 +11,10 @@ runs of:
 * tei-ingest with an empty schema cache (first run on a machine: CI), and warm;
 * tei-ingest --jobs 2 (for the larger sets).
 
-Usage: python bench/validate.py [--runs 5] [--sizes 1,50,1000] [--per-file-max 20]
+tei-ingest is a regular install (``pip install``, as a CI job or a pre-commit hook makes it)
+in a new virtual environment, unless ``--editable`` times this environment's command.
+
+Usage: python bench/validate.py [--runs 5] [--sizes 1,50,1000] [--per-file-max 20] [--editable]
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from command import TEI_INGEST  # noqa: E402
+from command import TEI_INGEST, regular_install  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None, before: object = None) -> float:
@@ -52,6 +55,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--sizes", default="1,50,1000")
     ap.add_argument("--per-file-max", type=int, default=20)
+    ap.add_argument("--editable", action="store_true",
+                    help="time this environment's tei-ingest instead of a regular install made for the run")
     default = os.environ.get("TEI_ALL_RNG", str(ROOT.parent / "shared/schemas/tei/tei_all.rng"))
     ap.add_argument("--tei-all", default=default)
     args = ap.parse_args()
@@ -68,6 +73,9 @@ def main() -> int:
                  "[s.validate(etree.parse(f)) for f in sys.argv[1:]]")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        command = TEI_INGEST if args.editable else regular_install(Path(tmp))
+        how = "this environment's" if args.editable else "installed with pip for this run"
+        print(f"tei-ingest: {command[0]} ({how})")
         cache = Path(tmp) / "cache"
         for size in (int(s) for s in args.sizes.split(",")):
             folder = Path(tmp) / f"set{size}"
@@ -77,7 +85,7 @@ def main() -> int:
                 target = folder / f"{i:05d}-{sources[i % len(sources)].name}"
                 shutil.copyfile(sources[i % len(sources)], target)
                 files.append(str(target))
-            ours = [*TEI_INGEST, "validate", "--schema", "tei_all", "--tei-all", tei_all, "--format", "json"]
+            ours = [*command, "validate", "--schema", "tei_all", "--tei-all", tei_all, "--format", "json"]
             warm_env = {**env, "TEI_INGEST_CACHE": str(cache)}
             cold_env = {**env, "TEI_INGEST_CACHE": str(Path(tmp) / "cold")}
 
