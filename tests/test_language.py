@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import ingest.extract.language as language
@@ -68,3 +70,49 @@ def test_a_reliable_cld2_answer_other_than_the_main_language_is_checked_by_langd
     assert [t for t in langdetect_calls if language.is_long_enough(t)] == [english]
     (quoted,) = [b for b in blocks if b.text == english]
     assert quoted.lang == "en"
+
+
+def test_profiles_from_the_cache_detect_exactly_as_langdetect_does(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The packed table gives the same languages and the same probabilities, to the last bit."""
+    from langdetect import DetectorFactory, detector_factory
+
+    from ingest import cache as disk
+    from ingest.extract import profiles
+
+    monkeypatch.setenv("TEI_INGEST_CACHE", str(tmp_path))
+    monkeypatch.setattr(DetectorFactory, "seed", 0)
+    reference = detector_factory.DetectorFactory()
+    reference.load_profile(detector_factory.PROFILES_DIRECTORY)
+    stored = profiles.factory()  # loads the profiles and writes the cache
+    assert list((disk.cache_dir() / "langdetect").glob("*.marshal"))  # type: ignore[operator]
+    cached = profiles.factory()  # reads it back
+    assert isinstance(cached.word_lang_prob_map, profiles._Packed)
+    assert cached.langlist == stored.langlist == reference.langlist
+    texts = [FRENCH, ITALIAN, "Hélène Fischer, Direktor - Awa Hartley, Direktor - Claire Diarra, Schriftführer",
+             "Ousmane Diarra, Treasurer - Henry Keita, Chairman - Fatoumata Moreau, Director",
+             "the committee met on tuesday and agreed the accounts of the year", "ein brief an den vorstand"]
+
+    def answers(factory: object, text: str) -> list[tuple[str, float]]:
+        detector = factory.create()  # type: ignore[attr-defined]
+        detector.append(text.lower())
+        return [(found.lang, found.prob) for found in detector.get_probabilities()]
+
+    for text in texts:
+        expected = answers(reference, text)
+        assert answers(cached, text) == expected
+        assert answers(stored, text) == expected
+
+
+def test_a_damaged_profiles_cache_is_loaded_again(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import cache as disk
+    from ingest.extract import profiles
+
+    monkeypatch.setenv("TEI_INGEST_CACHE", str(tmp_path))
+    profiles.factory()
+    (entry,) = (disk.cache_dir() / "langdetect").glob("*.marshal")  # type: ignore[operator]
+    entry.write_bytes(b"not marshal data")
+    again = profiles.factory()
+    assert len(again.langlist) > 2 and not isinstance(again.word_lang_prob_map, profiles._Packed)
+    assert entry.read_bytes() != b"not marshal data"  # stored again

@@ -56,13 +56,17 @@ _ready = False
 
 
 def _load() -> None:
-    """Load langdetect's profiles once, with a fixed seed so results are repeatable."""
+    """Load langdetect's profiles once (from the disk cache: ``profiles``), with a fixed seed so results are repeatable."""
     global _ready
     with _lock:
         if not _ready:
-            from langdetect import DetectorFactory
+            from langdetect import DetectorFactory, detector_factory
+
+            from .profiles import factory
 
             DetectorFactory.seed = 0
+            if detector_factory._factory is None:
+                detector_factory._factory = factory()
             _ready = True
 
 
