@@ -65,8 +65,9 @@ def document_names(doc: etree._ElementTree | etree._Element) -> tuple[frozenset[
     keys: set[object] = set()
     for el in root.iter():
         tags.add(el.tag)
-        if el.attrib:
-            keys.update(el.attrib)
+        names = el.keys()  # a list made in C: no attribute proxy per element
+        if names:
+            keys.update(names)
     return (frozenset(_split(t) for t in tags if isinstance(t, str)),
             frozenset(_split(str(k)) for k in keys))
 
