@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from lxml import etree
 
@@ -95,19 +96,15 @@ def language_name(code: str) -> str:
 # ------------------------------------------------------------------ element helpers
 
 
-#: Keyword names of attributes (``type_``, ``xml__lang``) and the XML names they stand for.
-_ATTR_NAMES: dict[str, str] = {}
-
-
+@cache  # the same few dozen keywords, element after element
 def _attr_name(keyword: str) -> str:
-    """Return the XML name a keyword argument stands for (``xml__lang`` -> ``xml:lang``)."""
-    name = _ATTR_NAMES[keyword] = keyword.rstrip("_").replace("__", ":")
-    return name
+    """Return the XML name a keyword argument stands for (``type_`` -> ``type``, ``xml__lang`` -> ``xml:lang``)."""
+    return keyword.rstrip("_").replace("__", ":")
 
 
 def _el(parent: etree._Element | None, tag: str, text: str | None = None, **attrs: str | None) -> etree._Element:
     """Create a TEI element (attributes with a None value are left out)."""
-    clean = {_ATTR_NAMES.get(k) or _attr_name(k): v for k, v in attrs.items() if v is not None}
+    clean = {_attr_name(k): v for k, v in attrs.items() if v is not None}
     if parent is None:
         el = etree.Element(_T + tag, clean, nsmap={None: TEI_NS})  # type: ignore[dict-item]
     else:
