@@ -20,8 +20,10 @@ built as one object. The old manifest is read with ijson, one entry at a time.
 A finished run saves its documents, with the sha256 of the manifest they make, in the
 disk cache (``save``); the next run attaches that state as ``saved``. When the manifest it
 finds is that one, it fills ``listed`` from the state instead of parsing the manifest, and
-takes each document whose source gives the same record key as it is (``unchanged``,
-``reuse``): its ``written`` row then points at the state for its indented entry and row.
+takes each document whose source gives the same record key as it is (``take_unchanged``):
+its ``written`` row then holds only its name, and ``whole`` reads the rest in the state.
+When a run took every document so and its manifest's head is the same, the manifest
+already on disk is the one it would write (``same_manifest``).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ CREATE INDEX current_name ON current (name);
 
 #: The state a finished run saves for the next one (``Ledger.save``).
 _SAVED = """
-CREATE TABLE meta (manifest TEXT NOT NULL);
+CREATE TABLE meta (manifest TEXT NOT NULL, head TEXT NOT NULL);
 CREATE TABLE documents (name TEXT PRIMARY KEY, sha256 TEXT, bytes INTEGER, type TEXT, language TEXT,
                         json TEXT NOT NULL, key TEXT NOT NULL, pretty TEXT NOT NULL, row BLOB NOT NULL, id TEXT,
                         title TEXT);
@@ -98,6 +100,11 @@ class Staged:
     language: str
     listed: bool = False  # listed already, with this very entry: nothing to record
 
+    @classmethod
+    def kept(cls, name: str) -> Staged:
+        """A document taken as it is (``Ledger.take_unchanged``): listed already, nothing to write or record."""
+        return cls(name, None, "", "", 0, "", "", True)
+
 
 @dataclass(frozen=True, slots=True)
 class Saved:
@@ -125,7 +132,7 @@ class Ledger:
 
     def __init__(self, out_dir: Path, digests: DigestIndex | None = None, saved: Path | None = None) -> None:
         self.out_dir = out_dir
-        self.folder = str(out_dir)
+        self.folder = os.path.abspath(out_dir)
         self.digests = digests or DigestIndex(None)
         #: where the finished run's documents are saved for the next run (see ``save``)
         self.saved = saved
@@ -135,8 +142,6 @@ class Ledger:
         self.db.executescript(_TABLES)
         self._attach_saved()
         self.db.execute("BEGIN")
-        #: the widest cell of each column of the end-of-run table
-        self.widths: list[int] = []
         self._load(out_dir / MANIFEST_NAME)
         #: how many documents are listed as there
         self.size = int(self.db.execute("SELECT count(*) FROM listed").fetchone()[0])
@@ -198,7 +203,7 @@ class Ledger:
             return False
         try:
             db.execute("ATTACH DATABASE ? AS saved", (str(self.saved),))
-            db.execute("SELECT manifest FROM saved.meta").fetchall()
+            db.execute("SELECT manifest, head FROM saved.meta").fetchall()
             db.execute("SELECT name, sha256, bytes, type, language, json, key, pretty, row, id, title "
                        "FROM saved.documents LIMIT 1").fetchall()
             db.execute("SELECT name, json FROM saved.deleted LIMIT 1").fetchall()
@@ -209,11 +214,11 @@ class Ledger:
             return False
 
     def _create_whole(self) -> None:
-        """Create ``whole``: the written documents with the indented entry and row of those the saved state holds."""
-        self.db.execute(
-            "CREATE TEMP VIEW whole AS SELECT w.seq, w.name, w.sha256, w.bytes, w.type, w.language, w.json, w.key, "
-            "coalesce(w.pretty, s.pretty) AS pretty, coalesce(w.row, s.row) AS row, w.id, w.title "
-            "FROM written AS w LEFT JOIN saved.documents AS s ON w.pretty IS NULL AND s.name = w.name")
+        """Create ``whole``: the written documents, those taken from the saved state (no ``pretty``) as it has them."""
+        columns = ", ".join(f"coalesce(w.{c}, s.{c}) AS {c}" for c in (
+            "sha256", "bytes", "type", "language", "json", "key", "pretty", "row", "id", "title"))
+        self.db.execute(f"CREATE TEMP VIEW whole AS SELECT w.seq, w.name, {columns} "
+                        "FROM written AS w LEFT JOIN saved.documents AS s ON w.pretty IS NULL AND s.name = w.name")
 
     def _load_saved(self, manifest: Path) -> bool:
         """Take what the manifest lists from the state its run saved, when the manifest is the one it wrote.
@@ -245,8 +250,8 @@ class Ledger:
         db.execute("RELEASE saved")
         return True
 
-    def save(self, manifest_sha256: str, tombstones: Iterable[dict[str, Any]]) -> None:
-        """Save this run's documents for the next run, with the sha256 of the manifest they make.
+    def save(self, manifest_sha256: str, head: str, tombstones: Iterable[dict[str, Any]]) -> None:
+        """Save this run's documents for the next run, with the sha256 of the manifest they make and its head.
 
         The state is written to a temporary database and renamed over the old one, so it is
         whole or absent; it is scratch (in the disk cache): a state that cannot be written
@@ -263,7 +268,7 @@ class Ledger:
             with contextlib.closing(out):
                 out.executescript(_SAVED)
                 out.execute("BEGIN")
-                out.execute("INSERT INTO meta VALUES (?)", (manifest_sha256,))
+                out.execute("INSERT INTO meta VALUES (?, ?)", (manifest_sha256, head))
                 out.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.db.execute(
                     "SELECT name, sha256, bytes, type, language, json, key, pretty, row, id, title FROM whole "
                     "WHERE json IS NOT NULL AND key IS NOT NULL"))
@@ -279,12 +284,35 @@ class Ledger:
 
     def _saved_still_true(self, manifest_sha256: str) -> bool:
         """Return True when the saved state describes this run already: same manifest, every document taken from it."""
+        return (self._all_taken()
+                and self.db.execute("SELECT 1 FROM saved.meta WHERE manifest = ?", (manifest_sha256,)).fetchone()
+                is not None)
+
+    def _all_taken(self) -> bool:
+        """Return True when this run's documents are exactly the saved state's, each taken from it as it is."""
         db = self.db
         return (self._saved_usable
-                and db.execute("SELECT 1 FROM saved.meta WHERE manifest = ?", (manifest_sha256,)).fetchone() is not None
                 and db.execute("SELECT 1 FROM written WHERE pretty IS NOT NULL LIMIT 1").fetchone() is None
                 and db.execute("SELECT count(*) FROM written").fetchone()[0]
                 == db.execute("SELECT count(*) FROM saved.documents").fetchone()[0])
+
+    def same_manifest(self, head: str) -> str | None:
+        """Return the sha256 of the folder's manifest when it is already the one this run would write; else None.
+
+        It is when the run took every document of the saved state as it is and nothing
+        else (so the documents are the same, in the same order), the head is the same, and
+        the manifest is still the file whose sha256 the state was saved with. Writing it again
+        would only read it back to find the same bytes.
+        """
+        if not self._all_taken():
+            return None
+        row = self.db.execute("SELECT manifest FROM saved.meta WHERE head = ?", (head,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return str(row[0]) if self.digests.sha256(os.path.join(self.folder, MANIFEST_NAME)) == row[0] else None
+        except OSError:
+            return None
 
     @staticmethod
     def _items(fh: BinaryIO, key: str) -> Iterator[Any]:
@@ -403,42 +431,27 @@ class Ledger:
         return [(str(n), str(s)) for n, s in self.db.execute(
             "SELECT name, sha256 FROM listed WHERE name NOT IN (SELECT name FROM current) ORDER BY name")]
 
-    def add_written(self, name: str, nbytes: int, doc_type: str, language: str, pretty: str,
+    def add_written(self, seq: int, name: str, nbytes: int, doc_type: str, language: str, pretty: str,
                     row: tuple[str, ...], saved: Saved | None = None) -> None:
-        """Record a document of this run: its entry for the finished manifest and its row of the table.
+        """Record the document of this run's source number seq: its entry for the finished manifest and its row of
+        the table.
 
         ``saved``: what the next run needs to take the document as it is (see ``save``).
         """
         more = (saved.sha256, saved.entry, saved.key, saved.doc_id, saved.title) if saved else (None,) * 5
-        self.db.execute("INSERT INTO written (name, bytes, type, language, pretty, row, sha256, json, key, id, "
-                        "title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (name, nbytes, doc_type, language, pretty, pickle.dumps(row, protocol=5), *more))
-        self._widen(row)
+        self.db.execute("INSERT INTO written (seq, name, bytes, type, language, pretty, row, sha256, json, key, id, "
+                        "title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (seq, name, nbytes, doc_type, language, pretty, pickle.dumps(row, protocol=5), *more))
 
-    def unchanged(self, name: str, key: str) -> bool:
-        """Return True when a file is listed as there, as the saved state has it, written from the record of key."""
-        return self._saved_usable and self.db.execute(
-            "SELECT 1 FROM listed WHERE name = ? AND key = ?", (name, key)).fetchone() is not None
+    def take_unchanged(self, seq: int, name: str, key: str) -> bool:
+        """Take the document of source number seq as the saved state has it, when its file is listed as there,
+        written from the record of key; return False (nothing taken) otherwise.
 
-    def reuse(self, name: str) -> Staged:
-        """Take an unchanged document (``unchanged``) into this run as the saved state has it; return it staged.
-
-        Its indented entry and its row stay in the saved state (``written`` and ``rows`` read them there).
+        Only its name is recorded in ``written``: ``whole`` gives the rest from the saved state.
         """
-        sha256, nbytes, doc_type, language, entry, key, row, doc_id, title = self.db.execute(
-            "SELECT sha256, bytes, type, language, json, key, row, id, title FROM saved.documents WHERE name = ?",
-            (name,)).fetchone()
-        self.db.execute("INSERT INTO written (name, bytes, type, language, sha256, json, key, id, title) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (name, nbytes, doc_type, language, sha256, entry, key, doc_id, title))
-        self._widen(tuple(pickle.loads(row)))
-        return Staged(name, None, entry, sha256, nbytes, doc_type, language, True)
-
-    def _widen(self, row: tuple[str, ...]) -> None:
-        if len(self.widths) < len(row):
-            self.widths.extend([0] * (len(row) - len(self.widths)))
-        for i, cell in enumerate(row):
-            self.widths[i] = max(self.widths[i], len(cell))
+        return self._saved_usable and self.db.execute(
+            "INSERT INTO written (seq, name) SELECT ?, name FROM listed WHERE name = ? AND key = ?",
+            (seq, name, key)).rowcount > 0
 
     def written(self) -> Iterator[str]:
         """Yield this run's entries, by file name, indented as the finished manifest writes them."""
@@ -446,7 +459,7 @@ class Ledger:
             yield text
 
     def written_totals(self) -> Totals:
-        return self._totals("written")
+        return self._totals("whole")
 
     def rows(self) -> Iterator[tuple[str, ...]]:
         """Yield this run's rows of the end-of-run table, in source order."""
@@ -470,13 +483,18 @@ class Ledger:
         return [out[name] for name in sorted(out)]
 
     def _totals(self, table: str) -> Totals:
-        db = self.db
-        count, nbytes = db.execute(f"SELECT count(*), coalesce(sum(bytes), 0) FROM {table}").fetchone()
-        languages = dict(db.execute(
-            f"SELECT language, count(*) FROM {table} WHERE language IS NOT NULL GROUP BY language ORDER BY language"))
-        types = dict(db.execute(
-            f"SELECT type, count(*) FROM {table} WHERE type IS NOT NULL GROUP BY type ORDER BY type"))
-        return Totals(int(count), int(nbytes), languages, types)
+        count = nbytes = 0
+        languages: dict[str, int] = {}
+        types: dict[str, int] = {}
+        for language, doc_type, n, size in self.db.execute(
+                f"SELECT language, type, count(*), coalesce(sum(bytes), 0) FROM {table} GROUP BY language, type"):
+            count += n
+            nbytes += size
+            if language is not None:
+                languages[language] = languages.get(language, 0) + n
+            if doc_type is not None:
+                types[doc_type] = types.get(doc_type, 0) + n
+        return Totals(count, nbytes, dict(sorted(languages.items())), dict(sorted(types.items())))
 
     def __enter__(self) -> Ledger:
         return self

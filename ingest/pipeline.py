@@ -688,7 +688,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
     finished manifest has none. A batch that changes no file writes no checkpoint. The run's state is in the ledger
     (``ingest.ledger``), on disk, and every manifest is streamed from it.
     """
-    from .ledger import Ledger, Saved, Staged
+    from .ledger import Ledger, Saved, Staged, compact_json
     from .manifest import manifest_chunks, manifest_head, rejected_entry, totals
 
     config, build, max_bytes = task.config, task.build, task.max_bytes
@@ -744,7 +744,7 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
         batch.clear()
         records.save()
 
-    def stage(item: Encoded, record_key: str | None) -> None:
+    def stage(seq: int, item: Encoded, record_key: str | None) -> None:
         tmp = None
         listed = ledger.listed_entry(item.tei_name)
         if listed is None or listed[0] != item.sha256:
@@ -754,14 +754,15 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
                 raise _output_error(out_dir / item.tei_name, exc, _PARTIAL) from None
         batch.append(Staged(item.tei_name, tmp, item.entry, item.sha256, len(item.data), item.type, item.language,
                             listed is not None and tmp is None and listed[1] == item.entry))
-        ledger.add_written(item.tei_name, len(item.data), item.type, item.language, item.pretty, item.row,
+        ledger.add_written(seq, item.tei_name, len(item.data), item.type, item.language, item.pretty, item.row,
                            Saved(item.sha256, item.entry, record_key, item.doc_id, item.title) if record_key else None)
         result.written += 1
 
     # Which sources need encoding is decided here, in order; the encoding itself runs in
     # this process or in `jobs` worker processes, and its results come back in source order.
     # Each source is one of: unchanged (its output is listed, written from this very record:
-    # taken as it is), recorded (its record is cached) or to encode.
+    # taken as it is, here), recorded (its record is cached) or to encode. A document's place
+    # in ``todo`` is its place in the end-of-run table.
     todo: list[tuple[SourceRef, str, str | None, int]] = []
     for ref in refs:
         name = output_name(_stem(ref.location))
@@ -773,8 +774,8 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
                 "(names differ only in case or Unicode form); rename one of them"),)))
             continue
         record_key = records.key(ref, max_bytes, ledger.digests)
-        if record_key is not None and ledger.unchanged(name, record_key):
-            todo.append((ref, name, record_key, _UNCHANGED))
+        if record_key is not None and ledger.take_unchanged(len(todo), name, record_key):
+            todo.append((ref, name, None, _UNCHANGED))
         else:
             todo.append((ref, name, record_key, _RECORDED if records.has(record_key) else _TO_ENCODE))
     misses = [ref for ref, _, _, state in todo if state == _TO_ENCODE]
@@ -782,22 +783,22 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
         validators.prepare()
     try:
         encoded = iter_outcomes(task, misses, executor, validators)
-        for ref, name, record_key, state in todo:
+        for seq, (ref, name, record_key, state) in enumerate(todo):
             cached = records.get(record_key) if state == _RECORDED else None
             if state == _UNCHANGED:
                 result.reused += 1
                 result.written += 1
-                batch.append(ledger.reuse(name))
+                batch.append(Staged.kept(name))
             elif cached is not None:
                 result.reused += 1
-                stage(cached, record_key)
+                stage(seq, cached, record_key)
             else:
                 outcome = next(encoded) if state == _TO_ENCODE else task.run_one(ref, validators)
                 if isinstance(outcome, Rejected):
                     result.rejected.append(outcome)
                 else:
                     records.put(record_key, outcome)
-                    stage(outcome, record_key)
+                    stage(seq, outcome, record_key)
             if len(batch) >= min(max(BATCH, ledger.size // 8), MAX_BATCH):
                 commit()
         commit()
@@ -817,14 +818,18 @@ def _run_locked(refs: list[SourceRef], result_rejected: list[Rejected], out_dir:
     head = manifest_head([rejected_entry(r) for r in sorted(result.rejected, key=lambda r: r.display)],
                          config, build, result.schemas, totals(ledger.written_totals(), len(result.rejected)),
                          result.deleted)
-    digest = hashlib.sha256()
-    try:
-        write_atomic_chunks(manifest_path, _hashed(manifest_chunks(head, ledger.written()), digest))
-    except OSError as exc:
-        raise _output_error(manifest_path, exc) from None
-    ledger.digests.wrote(str(manifest_path), digest.hexdigest())
+    head_text = compact_json(head)
+    manifest_sha256 = ledger.same_manifest(head_text)
+    if manifest_sha256 is None:
+        digest = hashlib.sha256()
+        try:
+            write_atomic_chunks(manifest_path, _hashed(manifest_chunks(head, ledger.written()), digest))
+        except OSError as exc:
+            raise _output_error(manifest_path, exc) from None
+        manifest_sha256 = digest.hexdigest()
+        ledger.digests.wrote(str(manifest_path), manifest_sha256)
     ledger.digests.close()
-    ledger.save(digest.hexdigest(), result.deleted)
+    ledger.save(manifest_sha256, head_text, result.deleted)
     return result
 
 
@@ -892,13 +897,9 @@ def _cut(text: str, width: int) -> str:
 
 def table_lines(result: RunResult) -> Iterator[str]:
     """Yield the end-of-run table as aligned plain-text lines, one row at a time."""
-    header = next(summary_rows(result))
-    widths = [len(c) for c in header]
-    for i, w in enumerate(result.ledger.widths if result.ledger is not None else []):
-        widths[i] = max(widths[i], w)
-    for r in result.rejected:
-        widths[0] = max(widths[0], len(Path(r.display).name))
-        widths[5] = max(widths[5], len("FAILED"))
+    widths = [0] * 6
+    for row in summary_rows(result):  # a first pass for the widths: the rows are on disk, not in memory
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
     for n, row in enumerate(summary_rows(result)):
         yield "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
         if n == 0:

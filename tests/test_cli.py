@@ -69,8 +69,22 @@ def test_broken_sources_are_reported_and_the_rest_written(
     )
     (src / "e_good_latin1.txt").write_bytes(GOOD_LETTER.encode("latin-1"))
     code = run_cli(str(src), "-o", "out")
-    err = capsys.readouterr().err.strip().splitlines()
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
     assert code == 1
+    # the end-of-run table: a column as wide as its widest cell, the failures last
+    header, rule, *rows = captured.out.split("\n\n")[0].splitlines()
+    assert header.split() == ["document", "type", "date", "sender", "→", "addressee", "languages", "valid"]
+    widths = [len(dashes) for dashes in rule.split("  ")]
+    assert [row.split()[0] for row in rows] == [
+        "a_good.xml", "e_good_latin1.xml", "b_empty.txt", "c_binary.txt", "d_undecodable.txt"]
+    assert widths[0] == len("d_undecodable.txt") and widths[5] == len("project+tei_all")
+    for row in (header, *rows):
+        starts = [0]
+        for w in widths[:-1]:
+            starts.append(starts[-1] + w + 2)
+        assert all(row[i - 2:i] == "  " and row[i] != " " for i in starts[1:] if i < len(row)), row
+    assert rows[-1].endswith("FAILED") and rows[1].endswith("project+tei_all")
     errors = [line for line in err if line.startswith("error:")]
     assert len(errors) == 3
     for name, code_ in (("b_empty.txt", "source.empty"), ("c_binary.txt", "source.binary"),

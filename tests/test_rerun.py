@@ -146,6 +146,51 @@ def test_files_no_run_looks_at_are_forgotten(tmp_path: Path, cache: Path, settle
     assert reads == ["a.txt", "b.txt", "b.txt"]
 
 
+def test_rows_read_a_window_at_a_time_give_every_file_its_own_digest(
+        tmp_path: Path, cache: Path, settled: None, reads: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows of three rows over files looked up in and out of order, some rewritten or new between two runs."""
+    import hashlib
+
+    monkeypatch.setattr(DigestIndex, "WINDOW", 3)
+    files = [tmp_path / f"f{i:02d}.txt" for i in range(11)]
+    for i, f in enumerate(files):
+        f.write_bytes(f"file {i}\n".encode())
+    index = DigestIndex.for_folder(tmp_path)
+    for f in files[::2]:  # every other file: the others are not known to the next run
+        index.sha256(str(f))
+    index.close()
+    reads.clear()
+    for f in files[3:6]:
+        f.write_bytes(f.read_bytes() + b"changed\n")
+    index = DigestIndex.for_folder(tmp_path)
+    order = files + files[::-1] + [files[7], files[1], files[9], files[4]]
+    got = [index.sha256(str(f)) for f in order]
+    index.wrote(str(files[8]), hashlib.sha256(files[8].read_bytes()).hexdigest())
+    got.append(index.sha256(str(files[8])))
+    index.close()
+    assert got == [hashlib.sha256(f.read_bytes()).hexdigest() for f in [*order, files[8]]]
+    # read once each: those the first run did not read, those changed since, and the one written
+    # (a file the run wrote is vouched for only when the run ends)
+    assert sorted(set(reads)) == sorted(reads) == [
+        "f01.txt", "f03.txt", "f04.txt", "f05.txt", "f07.txt", "f08.txt", "f09.txt"]
+
+
+def test_paths_are_keyed_absolute_and_normal_however_they_are_given(
+        tmp_path: Path, cache: Path, settled: None, reads: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "sub").mkdir()
+    f = tmp_path / "sub" / "a.txt"
+    f.write_bytes(b"text\n")
+    monkeypatch.chdir(tmp_path)
+    index = DigestIndex.for_folder(tmp_path)
+    index.sha256("sub/a.txt")
+    index.close()
+    for given in (str(f), f"{tmp_path}/sub/../sub/./a.txt", "./sub//a.txt"):
+        index = DigestIndex.for_folder(tmp_path)
+        assert index.sha256(given) == index.sha256(str(f))
+        index.close()
+    assert reads == ["a.txt"]
+
+
 def test_a_damaged_index_is_started_again(tmp_path: Path, cache: Path, settled: None) -> None:
     f = tmp_path / "a.txt"
     f.write_bytes(b"text\n")
@@ -196,20 +241,46 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Count the manifests a run makes (checkpoints, compact, and finished ones)."""
+    import ingest.manifest
+
+    seen: list[bool] = []
+    real = ingest.manifest.manifest_chunks
+
+    def chunks(*args: Any, **kwargs: Any) -> Any:
+        seen.append(bool(kwargs.get("compact")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest.manifest, "manifest_chunks", chunks)
+    return seen
+
+
 def test_a_rerun_with_nothing_changed_reads_neither_sources_nor_outputs(
-        corpus: tuple[Path, Path], cache: Path, settled: None, reads: list[str], parsed: list[str]) -> None:
+        corpus: tuple[Path, Path], cache: Path, settled: None, reads: list[str], parsed: list[str],
+        made: list[bool]) -> None:
     src, out = corpus
     assert _run(src, out) == 0
     assert sorted(reads) == ["l0.txt", "l1.txt", "l2.txt"]  # what it wrote, it knows
+    assert made == [True, False]  # the checkpoint of the batch, then the finished manifest
     first = _files(out)
+    status = os.stat(out / "manifest.json")
     reads.clear()
     parsed.clear()
+    made.clear()
     assert _run(src, out) == 0
     assert reads == [] and parsed == []
+    assert made == []  # the manifest there is the one the run would make: it is not made again
     assert _files(out) == first
     assert _run(src, out, "--checksum") == 0
-    assert sorted(reads) == sorted(["l0.txt", "l1.txt", "l2.txt", "manifest.json", "l0.xml", "l1.xml", "l2.xml"])
+    # the manifest twice: is it the one the saved state was made from, and is it still at the end
+    assert sorted(reads) == sorted(["l0.txt", "l1.txt", "l2.txt", "manifest.json", "manifest.json",
+                                    "l0.xml", "l1.xml", "l2.xml"])
+    assert made == []
     assert _files(out) == first
+    after = os.stat(out / "manifest.json")
+    assert (after.st_ino, after.st_mtime_ns) == (status.st_ino, status.st_mtime_ns)
 
 
 def test_what_a_run_wrote_in_its_last_seconds_is_read_again(corpus: tuple[Path, Path], cache: Path,
@@ -219,7 +290,9 @@ def test_what_a_run_wrote_in_its_last_seconds_is_read_again(corpus: tuple[Path, 
     reads.clear()
     parsed.clear()
     assert _run(src, out) == 0  # the files are less than RACY_NS old: read, but the saved state still serves
-    assert sorted(reads) == ["l0.txt", "l0.xml", "l1.txt", "l1.xml", "l2.txt", "l2.xml", "manifest.json"]
+    # the manifest at the start (is it the saved state's?) and at the end (is it still?)
+    assert sorted(reads) == ["l0.txt", "l0.xml", "l1.txt", "l1.xml", "l2.txt", "l2.xml", "manifest.json",
+                             "manifest.json"]
     assert parsed == []
 
 
@@ -291,6 +364,33 @@ def test_a_changed_and_a_removed_source_beside_unchanged_ones(corpus: tuple[Path
     scratch = json.loads(theirs["manifest.json"])
     assert ours["documents"] == scratch["documents"]
     assert [t["tei_path"] for t in ours["deleted"]] == ["l2.xml"]
+
+
+def test_the_manifest_is_made_again_when_only_its_head_changes(
+        corpus: tuple[Path, Path], cache: Path, settled: None, made: list[bool],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every document taken as it is, but a source that fails comes and goes: the rejections are the head's."""
+    src, out = corpus
+    for _ in range(2):
+        assert _run(src, out) == 0
+    first = _files(out)
+    (src / "broken.txt").write_bytes(b"\xff\xfe not text \x00\x00")
+    made.clear()
+    assert _run(src, out) == 1
+    assert made == [False]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [r["source"]["path"] for r in manifest["rejected"]] == [f"{src}/broken.txt"]
+    assert [d["tei"]["path"] for d in manifest["documents"]] == ["l0.xml", "l1.xml", "l2.xml"]
+    fresh = out.parent / "fresh"
+    monkeypatch.setenv("TEI_INGEST_CACHE", str(cache.parent / "other-cache"))
+    assert _run(src, fresh) == 1
+    assert _files(out) == _files(fresh)
+    monkeypatch.setenv("TEI_INGEST_CACHE", str(cache))
+    (src / "broken.txt").unlink()
+    made.clear()
+    assert _run(src, out) == 0
+    assert made == [False]
+    assert _files(out) == first
 
 
 def test_what_is_kept_for_folders_no_run_has_used_for_a_month_is_removed(corpus: tuple[Path, Path],

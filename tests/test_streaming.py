@@ -122,9 +122,10 @@ def test_the_ledger_lives_on_disk_not_in_the_folder(tmp_path: Path) -> None:
     """The ledger's database is a private temporary file: nothing of it appears in the output folder."""
     with Ledger(tmp_path) as ledger:
         for i in range(2000):
-            ledger.add_written(f"{i:05d}.xml", 10, "letter", "fr", pretty_json(ENTRY), ("x", "y"))
+            ledger.add_written(1999 - i, f"{i:05d}.xml", 10, "letter", "fr", pretty_json(ENTRY), (f"{i:05d}", "y"))
         assert sum(1 for _ in ledger.written()) == 2000
-        assert ledger.widths == [1, 1]
+        rows = list(ledger.rows())  # in source order (seq), not by name
+        assert rows[0] == ("01999", "y") and rows[-1] == ("00000", "y") and len(rows) == 2000
     assert os.listdir(tmp_path) == []
 
 
