@@ -40,6 +40,9 @@ from pathlib import Path
 
 from . import cache
 
+#: Bytes read at a time when a file is hashed.
+BLOCK = 1 << 20
+
 _TABLE = """
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ctime INTEGER,
                                   ino INTEGER, dev INTEGER, sha256 TEXT, taken INTEGER, run INTEGER);
@@ -101,10 +104,12 @@ class DigestIndex:
                     self._seen.append(row[0])
                 return str(row[6])
         taken = time.time_ns()
-        with open(path, "rb") as fh:
-            data = fh.read()
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:  # in blocks: a manifest of a large corpus is hundreds of megabytes
+            while block := fh.read(BLOCK):
+                digest.update(block)
             after = cache.file_status(os.fstat(fh.fileno()))
-        sha = hashlib.sha256(data).hexdigest()
+        sha = digest.hexdigest()
         if self.db is not None and after == status:  # not changed while read: this status has these bytes
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -175,6 +175,19 @@ def test_rows_read_a_window_at_a_time_give_every_file_its_own_digest(
         "f01.txt", "f03.txt", "f04.txt", "f05.txt", "f07.txt", "f08.txt", "f09.txt"]
 
 
+@pytest.mark.parametrize("size", [0, 6, 7, 8, 100])
+def test_a_file_is_hashed_in_blocks(tmp_path: Path, cache: Path, settled: None, size: int,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    monkeypatch.setattr(digests, "BLOCK", 7)
+    f = tmp_path / "a.txt"
+    f.write_bytes(bytes(range(size)))
+    index = DigestIndex.for_folder(tmp_path)
+    assert index.sha256(str(f)) == hashlib.sha256(bytes(range(size))).hexdigest()
+    index.close()
+
+
 def test_paths_are_keyed_absolute_and_normal_however_they_are_given(
         tmp_path: Path, cache: Path, settled: None, reads: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "sub").mkdir()
