@@ -5,14 +5,15 @@ It generates COUNT documents (bench/corpus.py) and measures, all on the same tex
 * `tei-ingest ingest` as a whole command with --jobs 1 and --jobs 2 (documents per
   second, peak memory of the process and its workers), then again with nothing changed
   (twice: the first re-run reads back what the full run wrote in its last seconds) and
-  with one source changed;
+  with one source changed; then --pairs - 1 more pairs of full runs with --jobs 1 and 2,
+  as the machine's speed drifts: each pair's ratio and their median;
 * the time of each stage, in this process, on a sample of the documents;
 * the floor: reading each text and building and serialising a TEI document of its
   paragraphs with lxml and nothing else;
 * pandoc (PyPI `pypandoc-binary`) converting each text to TEI, one call per document as a
   user would, on up to --pandoc-max documents (scaled, and said so).
 
-Usage: python bench/throughput.py [--count 1000] [--sample 200] [--pandoc-max 100] [--seed 1]
+Usage: python bench/throughput.py [--count 1000] [--sample 200] [--pandoc-max 100] [--pairs 3] [--seed 1]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -163,6 +165,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--pandoc-max", type=int, default=100)
+    parser.add_argument("--pairs", type=int, default=3, help="full runs with --jobs 1 then --jobs 2, alternating")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tei-ingest-bench-"))
@@ -175,29 +178,45 @@ def main() -> None:
         # the schema's prepared forms are made once per machine: not part of what is measured
         run_command(ingest_cmd(src, work / "warm", 1), {**env, "TEI_INGEST_CACHE": str(work / "cache-schema")})
         rows: list[tuple[str, float, int]] = []
-        for jobs in (1, 2):
-            cache = work / f"cache-{jobs}"
-            shutil.copytree(work / "cache-schema", cache)
-            shutil.rmtree(cache / next(cache.iterdir()).name / "records", ignore_errors=True)
-            seconds, rss = run_command(ingest_cmd(src, work / f"out-{jobs}", jobs), {**env, "TEI_INGEST_CACHE":
-                                                                                     str(cache)})
-            rows.append((f"ingest --jobs {jobs}", seconds, rss))
+
+        def full_runs(tag: str) -> tuple[float, float]:
+            """A full run with --jobs 1, then --jobs 2: empty output folders, no records."""
+            times = []
+            for jobs in (1, 2):
+                cache = work / f"cache-{jobs}{tag}"
+                shutil.copytree(work / "cache-schema", cache)
+                shutil.rmtree(cache / next(cache.iterdir()).name / "records", ignore_errors=True)
+                seconds, rss = run_command(ingest_cmd(src, work / f"out-{jobs}{tag}", jobs),
+                                           {**env, "TEI_INGEST_CACHE": str(cache)})
+                if not tag:
+                    rows.append((f"ingest --jobs {jobs}", seconds, rss))
+                times.append(seconds)
+            return times[0], times[1]
+
+        pairs = [full_runs("")]
         # the first re-run reads back what the full run wrote in its last seconds (see ingest/digests.py)
         for name in ("ingest again, nothing changed", "and again, nothing changed"):
             again, rss = run_command(ingest_cmd(src, work / "out-1", 1), {**env, "TEI_INGEST_CACHE": str(work /
                                                                                                        "cache-1")})
             rows.append((name, again, rss))
-        paths[len(paths) // 2].write_text(paths[len(paths) // 2].read_text(encoding="utf-8") + "\nP.S.\n",
-                                          encoding="utf-8")
+        changed = paths[len(paths) // 2]
+        text = changed.read_text(encoding="utf-8")
+        changed.write_text(text + "\nP.S.\n", encoding="utf-8")
         one, rss = run_command(ingest_cmd(src, work / "out-1", 1), {**env, "TEI_INGEST_CACHE": str(work /
                                                                                                  "cache-1")})
         rows.append(("ingest again, one source changed", one, rss))
+        changed.write_text(text, encoding="utf-8")
+        pairs += [full_runs(f"-{n}") for n in range(1, args.pairs)]
         full = rows[0][1]
         print("| run | seconds | documents/s | peak RSS (MB) | against --jobs 1 |")
         print("|---|---:|---:|---:|---:|")
         for name, seconds, rss in rows:
             against = f"{seconds / full:.1%} of its time" if "again" in name else f"{full / seconds:.2f}× as fast"
             print(f"| {name} | {seconds:.2f} | {args.count / seconds:,.1f} | {rss / 1024:.0f} | {against} |")
+        ratios = sorted(one / two for one, two in pairs)
+        print(f"\n--jobs 2 against --jobs 1, {len(pairs)} pairs of full runs one after the other: "
+              + ", ".join(f"{one:.2f} s / {two:.2f} s = {one / two:.2f}×" for one, two in pairs)
+              + f"; median {statistics.median(ratios):.2f}×")
         sample = paths[: args.sample]
         timings, per_doc = stages(sample, work / "stages")
         floor_s = floor(paths)
