@@ -255,7 +255,9 @@ class Ledger:
 
         The state is written to a temporary database and renamed over the old one, so it is
         whole or absent; it is scratch (in the disk cache): a state that cannot be written
-        only costs the next run a reading of the manifest.
+        only costs the next run a reading of the manifest. When the run took most of its
+        documents from the state it found, the new one is a copy of that file with this
+        run's changes, instead of every document written again.
         """
         if self.saved is None or self._saved_still_true(manifest_sha256):
             return
@@ -264,14 +266,27 @@ class Ledger:
             self.saved.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(OSError):
                 tmp.unlink()
+            patch = self._mostly_taken()
+            if patch:  # nothing writes the state meanwhile: this run holds a read transaction on it
+                import shutil
+
+                shutil.copyfile(self.saved, tmp)
             out = sqlite3.connect(tmp, isolation_level=None)
             with contextlib.closing(out):
-                out.executescript(_SAVED)
+                if not patch:
+                    out.executescript(_SAVED)
                 out.execute("BEGIN")
+                if patch:  # keep the documents taken as they are; the others go or are written anew below
+                    out.executemany("DELETE FROM documents WHERE name = ?", self.db.execute(
+                        "SELECT name FROM saved.documents WHERE name NOT IN (SELECT name FROM written "
+                        "WHERE pretty IS NULL)"))
+                    for table in ("meta", "deleted"):
+                        out.execute(f"DELETE FROM {table}")
                 out.execute("INSERT INTO meta VALUES (?, ?)", (manifest_sha256, head))
                 out.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.db.execute(
-                    "SELECT name, sha256, bytes, type, language, json, key, pretty, row, id, title FROM whole "
-                    "WHERE json IS NOT NULL AND key IS NOT NULL"))
+                    "SELECT name, sha256, bytes, type, language, json, key, pretty, row, id, title FROM "
+                    f"{'written WHERE pretty IS NOT NULL AND' if patch else 'whole WHERE'} "
+                    "json IS NOT NULL AND key IS NOT NULL"))
                 out.executemany("INSERT OR REPLACE INTO deleted VALUES (?, ?)",
                                 ((str(t["tei_path"]), compact_json(t)) for t in tombstones))
                 out.execute("COMMIT")
@@ -281,6 +296,13 @@ class Ledger:
                 tmp.unlink()
             with contextlib.suppress(OSError):
                 self.saved.unlink()  # an old state would not match the new manifest anyway
+
+    def _mostly_taken(self) -> bool:
+        """Return True when this run took more than half the saved state's documents as they are."""
+        if not self._saved_usable or self.saved is None or not self.saved.is_file():
+            return False
+        taken = self.db.execute("SELECT count(*) FROM written WHERE pretty IS NULL").fetchone()[0]
+        return bool(2 * taken > self.db.execute("SELECT count(*) FROM saved.documents").fetchone()[0])
 
     def _saved_still_true(self, manifest_sha256: str) -> bool:
         """Return True when the saved state describes this run already: same manifest, every document taken from it."""

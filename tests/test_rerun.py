@@ -7,6 +7,7 @@ window to zero where they need a file written a moment ago to count as settled.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -377,6 +378,43 @@ def test_a_changed_and_a_removed_source_beside_unchanged_ones(corpus: tuple[Path
     scratch = json.loads(theirs["manifest.json"])
     assert ours["documents"] == scratch["documents"]
     assert [t["tei_path"] for t in ours["deleted"]] == ["l2.xml"]
+
+
+@pytest.mark.parametrize("changed", [1, 4])
+def test_the_saved_state_after_a_few_changes_or_many_serves_the_next_run(
+        tmp_path: Path, cache: Path, settled: None, reads: list[str], parsed: list[str], made: list[bool],
+        changed: int) -> None:
+    """With most documents taken as they are, the state is the old one patched; with most changed, written anew."""
+    import hashlib
+    import sqlite3
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    for i in range(6):
+        (src / f"l{i}.txt").write_text(GOOD_LETTER.replace("12 février", f"{i + 1} février"), encoding="utf-8")
+    for _ in range(2):
+        assert _run(src, out) == 0
+    for i in range(changed):
+        (src / f"l{i}.txt").write_text(GOOD_LETTER.replace("12 février", f"{i + 11} février"), encoding="utf-8")
+    (src / "l5.txt").unlink()
+    (src / "new.txt").write_text(GOOD_LETTER, encoding="utf-8")
+    assert _run(src, out) == 0
+    (state,) = (cache / "0.1.0" / "ledgers").glob("*.sqlite")
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        rows = dict(db.execute("SELECT name, sha256 FROM documents"))
+        (manifest,) = db.execute("SELECT manifest FROM meta").fetchall()
+        tombs = [name for (name,) in db.execute("SELECT name FROM deleted")]
+    assert rows == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.glob("*.xml")}
+    assert set(rows) == {"l0.xml", "l1.xml", "l2.xml", "l3.xml", "l4.xml", "new.xml"}
+    assert manifest[0] == hashlib.sha256((out / "manifest.json").read_bytes()).hexdigest()
+    assert tombs == ["l5.xml"]
+    first = _files(out)
+    reads.clear()
+    parsed.clear()
+    made.clear()
+    assert _run(src, out) == 0
+    assert reads == parsed == made == []
+    assert _files(out) == first
 
 
 def test_the_manifest_is_made_again_when_only_its_head_changes(
