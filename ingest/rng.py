@@ -14,7 +14,10 @@ exactly like ``notAllowed``. So for a set of documents the schema is *reduced*:
 4. for a run or a batch of more than a few documents, the attributes of each element are
    written as libxml2 checks them fastest (``_flatten_attributes``): required ones as the
    element's own children, optional ones together in one ``interleave``. The same
-   attributes are allowed, only written differently.
+   attributes are allowed, only written differently; where the element names of the
+   documents are known with the attributes each carries (``document_usage``), an optional
+   attribute pattern is kept only in the elements whose name carries it somewhere in the
+   documents: elsewhere it matches nothing, as ``empty`` does in its ``optional``.
 
 The reduced grammar accepts exactly the same documents among those given (RELAX NG
 semantics, pattern by pattern), and compiles in milliseconds. It is built for the names
@@ -72,6 +75,37 @@ def document_names(doc: etree._ElementTree | etree._Element) -> tuple[frozenset[
             frozenset(_split(str(k)) for k in keys))
 
 
+Pair = tuple[Name, Name]
+
+
+class Usage(NamedTuple):
+    """The names a document uses, and which element names carry which attributes."""
+
+    elements: frozenset[Name]
+    attributes: frozenset[Name]
+    pairs: frozenset[Pair]  # (element name, attribute name)
+
+
+def document_usage(doc: etree._ElementTree | etree._Element) -> Usage:
+    """Return the element and attribute names a document uses, and the pairs of them it has."""
+    root = doc.getroot() if isinstance(doc, etree._ElementTree) else doc
+    tags: set[object] = set()
+    carried: dict[object, set[object]] = {}
+    for el in root.iter():
+        names = el.keys()
+        if names:
+            keys = carried.get(el.tag)
+            if keys is None:
+                keys = carried[el.tag] = set()
+            keys.update(names)
+        else:
+            tags.add(el.tag)
+    pairs = frozenset((_split(t), _split(str(k))) for t, keys in carried.items() if isinstance(t, str)
+                      for k in keys)
+    return Usage(frozenset(_split(t) for t in tags.union(carried) if isinstance(t, str)),
+                 frozenset(a for _, a in pairs), pairs)
+
+
 @lru_cache(maxsize=4096)  # the same few hundred names, document after document
 def _split(clark: str) -> Name:
     if clark.startswith("{"):
@@ -125,7 +159,8 @@ class Grammar:
             disk.write(marshal.dumps((self.reducible, rows)), "rng", self._key, "index.marshal")
         self._rows = rows
         #: the names last asked for and their validator: a run asks for the same sets again and again
-        self._last: tuple[frozenset[Name], frozenset[Name], bool, etree.RelaxNG] | None = None
+        self._last: tuple[frozenset[Name], frozenset[Name], bool, frozenset[Pair] | None, etree.RelaxNG] | None \
+            = None
         self._patterns: tuple[_Pattern, ...] | None = None
 
     @property
@@ -165,12 +200,14 @@ class Grammar:
             if name is not None:
                 yield _Pattern(i, name, attribute)
 
-    def reduced(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True) -> etree._ElementTree:
+    def reduced(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True,
+                pairs: frozenset[Pair] | None = None) -> etree._ElementTree:
         """Return the grammar with every pattern no given name can match replaced by notAllowed.
 
         ``flat``: with the attributes written as libxml2 checks them fastest
         (``_flatten_attributes``), which makes the grammar compile in about twice the time:
-        worth it for more than a few documents.
+        worth it for more than a few documents; ``pairs``: the (element, attribute) names the
+        documents have together, when known (see ``_flatten_attributes``).
         """
         tree = copy.deepcopy(self.template)
         root = tree.getroot()
@@ -188,30 +225,39 @@ class Grammar:
         _simplify(root)
         _drop_unreachable(root)
         if flat:
-            _flatten_attributes(root)
+            _flatten_attributes(root, pairs)
         return tree
 
-    def reduced_bytes(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True) -> bytes:
+    def reduced_bytes(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True,
+                      pairs: frozenset[Pair] | None = None) -> bytes:
         """Return the reduced grammar as XML, from the cache when it was made before."""
-        listed = [f"{{{ns}}}{n}" for ns, n in sorted(elements & self.known)]
-        listed += ["--"] + [f"@{{{ns}}}{n}" for ns, n in sorted(attributes & self.known)]
+        elements, attributes = elements & self.known, attributes & self.known
+        pairs = _known_pairs(pairs, elements) if flat else None
+        listed = [f"{{{ns}}}{n}" for ns, n in sorted(elements)]
+        listed += ["--"] + [f"@{{{ns}}}{n}" for ns, n in sorted(attributes)]
+        if pairs is not None:
+            listed += ["--"] + [f"{{{e[0]}}}{e[1]}@{{{a[0]}}}{a[1]}" for e, a in sorted(pairs)]
         entry = hashlib.sha256("\n".join(listed).encode()).hexdigest() + ("-flat" if flat else "") + ".rng"
         cached = disk.read("rng", self._key, "reduced", entry)
         if cached is not None:
             return cached
-        data = etree.tostring(self.reduced(elements & self.known, attributes & self.known, flat))
+        data = etree.tostring(self.reduced(elements, attributes, flat, pairs))
         disk.write(data, "rng", self._key, "reduced", entry)
         return data
 
-    def validator(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True) -> etree.RelaxNG:
-        """Return the compiled schema for documents that use only these names (``flat``: see ``reduced``)."""
+    def validator(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True,
+                  pairs: frozenset[Pair] | None = None) -> etree.RelaxNG:
+        """Return the compiled schema for documents that use only these names (``flat``,
+        ``pairs``: see ``reduced``)."""
         if not self.reducible:
             return compile_full(str(self.path))
         last = self._last
-        if last is not None and last[0] is elements and last[1] is attributes and last[2] == flat:
-            return last[3]
-        found = _compile_reduced(self, elements & self.known, attributes & self.known, flat)
-        self._last = (elements, attributes, flat, found)
+        if last is not None and last[0] is elements and last[1] is attributes and last[2] == flat \
+                and last[3] is pairs:
+            return last[4]
+        known = elements & self.known, attributes & self.known
+        found = _compile_reduced(self, *known, flat, _known_pairs(pairs, known[0]) if flat else None)
+        self._last = (elements, attributes, flat, pairs, found)
         return found
 
 
@@ -232,16 +278,28 @@ def compile_full(path: str) -> etree.RelaxNG:
         raise SchemaError(Issue("schema.invalid", path, f"cannot be compiled: {exc}")) from None
 
 
-_REDUCED: dict[tuple[str, frozenset[Name], frozenset[Name], bool], etree.RelaxNG] = {}
+def _known_pairs(pairs: frozenset[Pair] | None, elements: frozenset[Name]) -> frozenset[Pair] | None:
+    """Return the pairs of the elements the schema names plainly (the others change nothing).
+
+    Every attribute of such an element is kept, also one whose pattern has a prefixed name
+    (``xml:id``), which the index of plain names does not list.
+    """
+    if pairs is None:
+        return None
+    return frozenset(p for p in pairs if p[0] in elements)
 
 
-def _compile_reduced(g: Grammar, elements: frozenset[Name], attributes: frozenset[Name], flat: bool) -> etree.RelaxNG:
-    key = (g.sha256, elements, attributes, flat)
+_REDUCED: dict[tuple[str, frozenset[Name], frozenset[Name], bool, frozenset[Pair] | None], etree.RelaxNG] = {}
+
+
+def _compile_reduced(g: Grammar, elements: frozenset[Name], attributes: frozenset[Name], flat: bool,
+                     pairs: frozenset[Pair] | None = None) -> etree.RelaxNG:
+    key = (g.sha256, elements, attributes, flat, pairs)
     found = _REDUCED.get(key)
     if found is None:
         try:
-            found = etree.RelaxNG(etree.ElementTree(etree.fromstring(g.reduced_bytes(elements, attributes, flat),
-                                                                     _parser())))
+            data = g.reduced_bytes(elements, attributes, flat, pairs)
+            found = etree.RelaxNG(etree.ElementTree(etree.fromstring(data, _parser())))
         except etree.RelaxNGParseError as exc:
             raise SchemaError(Issue("schema.invalid", str(g.path), f"cannot be compiled: {exc}")) from None
         if len(_REDUCED) >= 64:
@@ -443,7 +501,7 @@ def _drop_unreachable(root: etree._Element) -> None:
                     parent.remove(d)
 
 
-def _flatten_attributes(root: etree._Element) -> None:
+def _flatten_attributes(root: etree._Element, pairs: frozenset[tuple[Name, Name]] | None = None) -> None:
     """Write each element's attributes as libxml2 checks them fastest; the grammar means the same.
 
     TEI gives an element its attributes through classes: references to definitions that
@@ -459,6 +517,11 @@ def _flatten_attributes(root: etree._Element) -> None:
     after the content, by reference to a definition made for each attribute pattern. An
     element whose attributes take any other form (``choice``, repetition, name classes, a
     part that mixes attributes and content) is left as it is.
+
+    ``pairs``: the (element name, attribute name) pairs of the documents to be checked. An
+    optional attribute is then left out of an element with a plain name that never carries
+    it in those documents: there ``optional`` of it can only match nothing, which is what
+    the element then has without it. Fewer optional attributes check faster.
     """
     defines: dict[str, etree._Element] = {}
     for d in root.iter(_R + "define"):
@@ -518,6 +581,11 @@ def _flatten_attributes(root: etree._Element) -> None:
             raise Irregular
 
     made: dict[etree._Element, str] = {}
+    carried: dict[Name, set[Name]] | None = None
+    if pairs is not None:
+        carried = {}
+        for element, attribute in pairs:
+            carried.setdefault(element, set()).add(attribute)
 
     def shared(a: etree._Element) -> str:
         """Return the name of a definition of its own holding a copy of an attribute pattern
@@ -545,7 +613,12 @@ def _flatten_attributes(root: etree._Element) -> None:
                                                 for _, a in flat):
             continue
         required = [_copy_in_place(a) for optional, a in flat if not optional]
-        optionals = [shared(a) for optional, a in flat if optional]
+        kept = [a for optional, a in flat if optional]
+        own = _plain_name(el, False) if carried is not None else None
+        if carried is not None and own is not None:
+            here = carried.get(own, set())
+            kept = [a for a in kept if _attribute_name(a) in here]
+        optionals = [shared(a) for a in kept]
         for k in parts:
             el.remove(k)
         rest = _patterns(el)
@@ -624,28 +697,39 @@ FLAT_FROM = 3
 
 
 def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[bytes | None] | None = None,
-             names: Sequence[tuple[frozenset[Name], frozenset[Name]]] | None = None,
+             names: Sequence[tuple[frozenset[Name], frozenset[Name]] | Usage] | None = None,
              flat: bool | None = None) -> list[tuple[Error, ...]]:
     """Validate documents against a schema file; return the errors of each (none: valid).
 
     The verdict comes from the grammar reduced to the names of all the documents (with
-    flattened attributes when ``flat``, by default for ``FLAT_FROM`` documents or more). An
-    invalid document is checked again against the full schema, which has the last word
-    and gives the messages; with the document's bytes (``sources``), the first error is
-    placed where a streaming validator such as jing meets it (see :func:`first_errors`).
+    flattened attributes when ``flat``, by default for ``FLAT_FROM`` documents or more,
+    each element given only the attributes it carries in them when every document's
+    ``Usage`` is known). An invalid document is checked again against the full schema,
+    which has the last word and gives the messages; with the document's bytes
+    (``sources``), the first error is placed where a streaming validator such as jing
+    meets it (see :func:`first_errors`).
     """
     g = grammar(path)
-    if names is not None and len(names) == 1:  # one document: its names as they are
-        all_elements, all_attributes = names[0]
+    if names is None:
+        names = [document_usage(doc) for doc in docs]
+    pairs: frozenset[Pair] | None
+    if len(names) == 1:  # one document: its names as they are
+        all_elements, all_attributes = names[0][0], names[0][1]
+        pairs = names[0].pairs if isinstance(names[0], Usage) else None
     else:
         elements: set[Name] = set()
         attributes: set[Name] = set()
-        for k, doc in enumerate(docs):
-            e, a = names[k] if names is not None else document_names(doc)
-            elements |= e
-            attributes |= a
+        union: set[Pair] | None = set()
+        for used in names:
+            elements |= used[0]
+            attributes |= used[1]
+            if union is not None and isinstance(used, Usage):
+                union |= used.pairs
+            else:
+                union = None  # a document whose pairs are not known: every element keeps its attributes
         all_elements, all_attributes = frozenset(elements), frozenset(attributes)
-    rng = g.validator(all_elements, all_attributes, len(docs) >= FLAT_FROM if flat is None else flat)
+        pairs = frozenset(union) if union is not None else None
+    rng = g.validator(all_elements, all_attributes, len(docs) >= FLAT_FROM if flat is None else flat, pairs)
     out: list[tuple[Error, ...]] = []
     for k, doc in enumerate(docs):
         if rng.validate(doc):

@@ -441,7 +441,7 @@ def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[Fi
             continue
         if not Path(key).is_file():
             raise SchemaError(Issue("schema.missing", key, "no such schema file"))
-        names = {i: rng.document_names(docs[i]) for i in members}
+        names = {i: rng.document_usage(docs[i]) for i in members}
         results = rng.validate(key, [docs[i] for i in members], [raw.get(i) or None for i in members],
                                [names[i] for i in members])
         for i, errors in zip(members, results, strict=True):
@@ -452,7 +452,7 @@ def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[Fi
             if rules.patterns:
                 for i in members:
                     problems[i].extend(Problem(str(paths[i]), f.line, 0, f.severity, f.message, f"schematron {f.rule}")
-                                       for f in rules.check(docs[i], names[i]))
+                                       for f in rules.check(docs[i], names[i][:2]))
     return [verdicts[i] if i in verdicts else FileVerdict(str(paths[i]), tuple(problems[i]))
             for i in range(len(paths))]
 

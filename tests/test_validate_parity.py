@@ -289,7 +289,69 @@ def test_attributes_written_for_speed_give_the_full_schemas_verdict(data: st.Dat
         return
     full = rng.compile_full(str(tei_all_file)).validate(doc)
     elements, attributes = rng.document_names(doc)
-    assert rng.grammar(str(tei_all_file)).validator(elements, attributes).validate(doc) == full
+    g = rng.grammar(str(tei_all_file))
+    assert g.validator(elements, attributes).validate(doc) == full
+    usage = rng.document_usage(doc)
+    assert (usage.elements, usage.attributes) == (elements, attributes)
+    assert g.validator(elements, attributes, True, usage.pairs).validate(doc) == full
+
+
+def test_each_element_keeps_the_attributes_it_carries_in_the_batch(tei_all_file: Path) -> None:
+    """With the (element, attribute) pairs of a batch, an element keeps only the optional
+    attributes it carries somewhere in it: the grammar is smaller, and accepts every valid
+    document of the batch without the full schema; attributes with a prefixed name in the
+    schema (xml:id, xml:lang) are kept where they are carried."""
+    paths = [p for p in GOOD if p.name not in ("xinclude.xml", "declared.xml")]
+    paths += sorted((Path(__file__).parents[1] / "tei").glob("*.xml"))
+    docs = [etree.parse(str(p)) for p in paths]
+    usages = [rng.document_usage(d) for d in docs]
+    elements = frozenset().union(*(u.elements for u in usages))
+    attributes = frozenset().union(*(u.attributes for u in usages))
+    pairs = frozenset().union(*(u.pairs for u in usages))
+    assert ((TEI, "TEI"), (rng.XML_NS, "lang")) in pairs or ((TEI, "TEI"), (rng.XML_NS, "id")) in pairs
+    g = rng.grammar(str(tei_all_file))
+    every = etree.fromstring(g.reduced_bytes(elements, attributes, True))
+    carried = etree.fromstring(g.reduced_bytes(elements, attributes, True, pairs))
+
+    def optional_refs(grammar: etree._Element) -> int:
+        return sum(1 for r in grammar.iter(f"{{{rng.RNG}}}ref") if r.get("name", "").startswith("tei-ingest."))
+
+    assert optional_refs(carried) < optional_refs(every) / 2
+    pruned = g.validator(elements, attributes, True, pairs)
+    assert [pruned.validate(d) for d in docs] == [True] * len(docs)
+    # the grammar is for the batch it was made for: an attribute its elements do not carry
+    # there is refused, where the full schema allows it
+    para = docs[0].getroot().find(f".//{{{TEI}}}p")
+    assert para is not None and ((TEI, "p"), ("", "rend")) not in pairs
+    para.set("rend", "bold")
+    assert not pruned.validate(docs[0])
+    assert rng.compile_full(str(tei_all_file)).validate(docs[0])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_batch_of_changed_documents_gets_the_full_schemas_verdicts(data: st.DataObject, tei_all_file: Path
+                                                                     ) -> None:
+    """Documents changed at random, checked together against one reduction for all their
+    names and pairs, each get the full schema's verdict."""
+    sources = [p for p in GOOD if p.name not in ("xinclude.xml", "declared.xml")]
+    docs = []
+    for _ in range(data.draw(st.integers(3, 5))):
+        doc = _mutate(etree.parse(str(data.draw(st.sampled_from(sources)))), data)
+        try:
+            docs.append(etree.ElementTree(etree.fromstring(etree.tostring(doc))))
+        except etree.XMLSyntaxError:
+            continue  # a duplicated xml:id: not well-formed
+    if not docs:
+        return
+    usages = [rng.document_usage(d) for d in docs]
+    full = rng.compile_full(str(tei_all_file))
+    g = rng.grammar(str(tei_all_file))
+    pruned = g.validator(frozenset().union(*(u.elements for u in usages)),
+                         frozenset().union(*(u.attributes for u in usages)), True,
+                         frozenset().union(*(u.pairs for u in usages)))
+    assert [pruned.validate(d) for d in docs] == [full.validate(d) for d in docs]
 
 
 FLAT_GRAMMAR = """<grammar xmlns="http://relaxng.org/ns/structure/1.0" ns="urn:t"
@@ -333,6 +395,10 @@ def test_flattened_attributes_mean_what_they_meant(doc: str, valid: bool) -> Non
     parsed = etree.ElementTree(etree.fromstring(doc))
     assert etree.RelaxNG(etree.ElementTree(original)).validate(parsed) is valid
     assert etree.RelaxNG(etree.ElementTree(rewritten)).validate(parsed) is valid
+    # with the document's own (element, attribute) pairs, each element keeps only those
+    pruned = copy.deepcopy(original)
+    rng._flatten_attributes(pruned, rng.document_usage(parsed).pairs)
+    assert etree.RelaxNG(etree.ElementTree(pruned)).validate(parsed) is valid
 
 
 def test_a_reference_cycle_without_an_element_is_left_to_libxml2_to_refuse() -> None:
