@@ -169,6 +169,8 @@ class RuleSet:
                           frozenset(n for kind, n in rule.needs if kind != "element")) for rule in p.rules]
                         for p in self.patterns]
         self._contexts: dict[str, str] = {}
+        self._by_names: dict[tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]],
+                             list[tuple[int, list[_Rule]]]] = {}
 
     @classmethod
     def load(cls, path: Path) -> RuleSet:
@@ -248,15 +250,11 @@ class RuleSet:
             from .rng import document_names
 
             names = document_names(root)
-        elements = {local for _, local in names[0]}
-        attributes = {local for _, local in names[1]}
         out: list[tuple[int, int, Finding]] = []
         order: dict[Any, int] = {}
-        for pi, rules in enumerate(self._needed):
+        for pi, rules in self._applicable(names[0], names[1]):
             fired: set[Any] = set()
-            for rule, needed_elements, needed_attributes in rules:
-                if rule.needs and needed_elements.isdisjoint(elements) and needed_attributes.isdisjoint(attributes):
-                    continue
+            for rule in rules:
                 for node in self._matches(rule, root):
                     key = node if isinstance(node, etree._Element) else (_element_of(node), _qname(node))
                     if key in fired:
@@ -268,6 +266,24 @@ class RuleSet:
                     out.extend((order.get(_element_of(node), 0), pi, f) for f in found)
         out.sort(key=lambda t: (t[0], t[1]))
         return [f for _, _, f in out]
+
+    def _applicable(self, elements: frozenset[tuple[str, str]], attributes: frozenset[tuple[str, str]]
+                    ) -> list[tuple[int, list[_Rule]]]:
+        """Return, pattern by pattern, the rules that can apply to a document with these names
+        (the documents of a batch mostly have the same names: asked once for each set)."""
+        key = (elements, attributes)
+        found = self._by_names.get(key)
+        if found is None:
+            local_elements = {local for _, local in elements}
+            local_attributes = {local for _, local in attributes}
+            found = [(pi, [rule for rule, needed_elements, needed_attributes in rules
+                           if not rule.needs or not needed_elements.isdisjoint(local_elements)
+                           or not needed_attributes.isdisjoint(local_attributes)])
+                     for pi, rules in enumerate(self._needed)]
+            if len(self._by_names) >= 1024:
+                self._by_names.clear()
+            self._by_names[key] = found
+        return found
 
     def _matches(self, rule: _Rule, root: etree._Element) -> Iterable[Any]:
         """Return the nodes a rule's context pattern matches."""
