@@ -93,7 +93,10 @@ class _Expr:
         import elementpath
 
         if self._ep is None:
-            self._ep = elementpath.XPath2Parser(namespaces=self.namespaces).parse(self.text)
+            parser = elementpath.XPath2Parser(namespaces=self.namespaces)
+            if "generate-id" in self.text:  # XSLT's, which Schematron rules may call
+                parser.external_function(_generate_id, name="generate-id", sequence_types=("node()?", "xs:string"))
+            self._ep = parser.parse(self.text)
         ctx = elementpath.XPathContext(root, item=node, variables=variables)
         return self._ep.get_results(ctx)
 
@@ -121,6 +124,22 @@ class _Expr:
         if isinstance(value, list):
             return " ".join(_string_of(v) for v in value)
         return _string_of(value)
+
+
+def _evaluation_errors() -> tuple[type[Exception], ...]:
+    """Return what evaluating a rule can raise: libxml2's XPath errors, elementpath's (an
+    unknown function, a type error), and the Python errors elementpath lets through
+    (imported here only once an error occurred)."""
+    import elementpath
+
+    return etree.XPathError, elementpath.ElementPathError, TypeError, ValueError
+
+
+def _generate_id(node: Any = None) -> str:
+    """XSLT's generate-id() for elementpath: one string for each node of a document, "" for none."""
+    if node is None:
+        return ""
+    return f"{node.node_kind[0]}{node.position}"
 
 
 def _string_of(v: Any) -> str:
@@ -255,7 +274,12 @@ class RuleSet:
         for pi, rules in self._applicable(names[0], names[1]):
             fired: set[Any] = set()
             for rule in rules:
-                for node in self._matches(rule, root):
+                try:
+                    matched = self._matches(rule, root)
+                except _evaluation_errors() as exc:  # a rule of another project's: the others still run
+                    out.append((0, pi, self._not_evaluated(rule.context, exc, root)))
+                    continue
+                for node in matched:
                     key = node if isinstance(node, etree._Element) else (_element_of(node), _qname(node))
                     if key in fired:
                         continue
@@ -285,6 +309,16 @@ class RuleSet:
             self._by_names[key] = found
         return found
 
+    @staticmethod
+    def _not_evaluated(context: str, exc: Exception, node: Any, test: str = "") -> Finding:
+        """A rule (or one test of it) this processor cannot evaluate: said as a warning, the
+        document's verdict left to the others."""
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        what = f"the test {test!r} of the Schematron rule on {context!r}" if test else \
+            f"the Schematron rule on {context!r}"
+        return Finding(_line_of(node), "warning", f"{what} could not be evaluated here ({reason}); it was not checked",
+                       "schematron.unsupported")
+
     def _matches(self, rule: _Rule, root: etree._Element) -> Iterable[Any]:
         """Return the nodes a rule's context pattern matches."""
         expr = self._contexts.get(rule.context)
@@ -300,12 +334,20 @@ class RuleSet:
 
     def _apply(self, rule: _Rule, node: Any, root: etree._Element) -> Iterable[Finding]:
         variables: dict[str, Any] = {}
-        for name, value in rule.lets:
-            variables[name] = self._expr(value).run(node, root, variables, rule.xpath2)
+        try:
+            for name, value in rule.lets:
+                variables[name] = self._expr(value).run(node, root, variables, rule.xpath2)
+        except _evaluation_errors() as exc:
+            yield self._not_evaluated(rule.context, exc, node)
+            return
         for c in rule.checks:
-            hit = self._expr(c.test).boolean(node, root, variables, rule.xpath2)
-            if hit == c.report:
-                yield Finding(_line_of(node), c.severity, self._message(c, node, root, variables, rule.xpath2), c.id)
+            try:
+                hit = self._expr(c.test).boolean(node, root, variables, rule.xpath2)
+                if hit == c.report:
+                    message = self._message(c, node, root, variables, rule.xpath2)
+                    yield Finding(_line_of(node), c.severity, message, c.id)
+            except _evaluation_errors() as exc:
+                yield self._not_evaluated(rule.context, exc, node, c.test)
 
     def _message(self, c: _Check, node: Any, root: etree._Element, variables: dict[str, Any],
                  xpath2: bool) -> str:

@@ -122,6 +122,47 @@ def test_declared_schema_and_its_embedded_rules(tmp_path: Path) -> None:
     assert check_files([tmp_path / "empty-p.xml"], "declared", schematron=False)[0].valid
 
 
+def test_a_rule_that_cannot_be_evaluated_is_a_warning_and_the_others_run(tmp_path: Path) -> None:
+    """A schema of another project's may call a function no XPath 2.0 processor here has:
+    that rule is reported as not checked (a warning), the document's other rules and its
+    verdict stand, and the run goes on."""
+    rules = (CASES / "tiny.rng").read_text(encoding="utf-8").replace(
+        '<sch:assert test="normalize-space(.) != \'\'">A paragraph must not be empty.</sch:assert>',
+        '<sch:assert test="normalize-space(.) != \'\'">A paragraph must not be empty.</sch:assert>'
+        '<sch:assert test="my:check(.)" xmlns:my="urn:my">Checked by a function of its own.</sch:assert>')
+    (tmp_path / "tiny.rng").write_text(rules, encoding="utf-8")
+    text = (CASES / "declared.xml").read_text(encoding="utf-8")
+    (tmp_path / "ok.xml").write_text(text, encoding="utf-8")
+    (tmp_path / "empty-p.xml").write_text(text.replace("<p>Test.</p>", "<p> </p>"), encoding="utf-8")
+    ok, empty = check_files([tmp_path / "ok.xml", tmp_path / "empty-p.xml"], "declared")
+    assert ok.valid
+    assert {p.severity for p in ok.problems} == {"warning"}
+    assert all("could not be evaluated" in p.message and "it was not checked" in p.message for p in ok.problems)
+    assert not empty.valid
+    assert (7, "error", "A paragraph must not be empty.") in [(p.line, p.severity, p.message) for p in empty.problems]
+
+
+ODD = f"""<TEI xmlns="{TEI}"><teiHeader><fileDesc><titleStmt><title>t</title></titleStmt>
+<publicationStmt><p>p</p></publicationStmt><sourceDesc><p>s</p></sourceDesc></fileDesc></teiHeader>
+<text><body><schemaSpec ident="x" start="TEI">
+<moduleRef key="tei"/>
+<moduleRef key="header" prefix="h_"/>
+<moduleRef key="core" prefix="{{second}}"/>
+</schemaSpec></body></text></TEI>"""
+
+
+@pytest.mark.parametrize(("second", "fired"), [("h_", [5, 6]), ("c_", [])])
+def test_xslt_generate_id_in_tei_all_rules(tmp_path: Path, tei_all_file: Path, second: str, fired: list[int]
+                                           ) -> None:
+    """tei_all's rule on moduleRef compares nodes with XSLT's generate-id(): a prefix used by
+    two moduleRefs is reported on both, a prefix of its own on neither."""
+    odd = tmp_path / "odd.xml"
+    odd.write_text(ODD.format(second=second), encoding="utf-8")
+    (v,) = check_files([odd], "tei_all", tei_all_file)
+    assert [p.line for p in v.problems if "should not match that of any other element" in p.message] == fired
+    assert not [p for p in v.problems if "could not be evaluated" in p.message]
+
+
 def test_tei_all_embedded_schematron_rules_run(tmp_path: Path, tei_all_file: Path) -> None:
     text = (CASES / "novel.xml").read_text(encoding="utf-8")
     bad = tmp_path / "bad.xml"
