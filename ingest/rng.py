@@ -753,30 +753,62 @@ _SPECIFIC = frozenset({
 
 
 def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None) -> tuple[Error, ...]:
-    """Return libxml2's errors with the first one where jing reports it.
+    """Return libxml2's errors, the first one where jing reports it and the rest in line order.
 
     libxml2 reports a failure at the parent that could not match before the node at
     fault, and at an element's start where jing, reading the document as a stream,
     stops later: at the end of the start tag (a wrong element or attribute), at the
-    element's end tag (missing content) or at the text that is not allowed. So the first
-    error is the deepest specific error inside the first one reported, and its line is
-    recomputed from the bytes of the document.
+    element's end tag (missing content) or at the text that is not allowed. So each run of
+    errors (one reported, then those inside it) stands for its deepest specific error,
+    whose line is recomputed from the bytes of the document; and as libxml2 checks an
+    element's attributes after its content, jing's first error is the run whose line comes
+    first, not the run reported first.
     """
     if not entries:
         return ()
-    best = entries[0]
-    for e in entries[1:]:
-        if e.path and best.path and e.path.startswith(best.path + "/") and e.type_name in _SPECIFIC:
-            best = e
-    line, column = best.line, best.column
+    runs: list[Any] = []
+    for e in entries:
+        best = runs[-1] if runs else None
+        if best is not None and e.path and best.path and e.path.startswith(best.path + "/"):
+            if e.type_name in _SPECIFIC:
+                runs[-1] = e
+            continue
+        runs.append(e)
+    # the first run stands in any case; another only for a specific error (the others restate a parent's)
+    candidates = [runs[0], *(r for r in runs[1:] if r.type_name in _SPECIFIC)]
+    positions = None
     if data is not None:
         try:
-            line = _Positions(data).jing_line(doc, best) or line
-            column = 0
+            positions = _Positions(data)
         except Exception:  # noqa: BLE001 - the location is a refinement; libxml2's stands
-            pass
-    rest = [Error(e.line, e.column, e.message) for e in entries if e is not best and e.type_name in _SPECIFIC]
-    return (Error(line, column, best.message), *rest)
+            positions = None
+    placed: list[tuple[int, int, Any]] = []
+    for e in candidates:
+        line, column = e.line, e.column
+        if positions is not None:
+            try:
+                line = positions.jing_line(doc, e) or line
+                column = 0
+            except Exception:  # noqa: BLE001 - as above
+                pass
+        placed.append((line, column, e))
+    line, column, first = min(placed, key=lambda t: t[0])
+    rest = sorted((Error(e.line, e.column, _worded(doc, e)) for e in entries
+                   if e is not first and e.type_name in _SPECIFIC), key=lambda err: err.line)
+    return (Error(line, column, _worded(doc, first)), *rest)
+
+
+def _worded(doc: etree._ElementTree, entry: Any) -> str:
+    """Return libxml2's message, naming the element where it names none (missing content)."""
+    message = str(entry.message)
+    if entry.type_name == "RELAXNG_ERR_NOELEM" and "Expecting an element , got nothing" in message and entry.path:
+        try:
+            nodes = doc.xpath(entry.path)
+        except etree.XPathError:
+            return message
+        if isinstance(nodes, list) and nodes and isinstance(nodes[0], etree._Element):
+            return f'element "{etree.QName(nodes[0]).localname}" incomplete: a child element it requires is missing'
+    return message
 
 
 class _Positions:
@@ -791,17 +823,22 @@ class _Positions:
         self.end_tag: list[int] = []  # line of the ">" that ends its end tag
         self.text: list[int | None] = []  # line of its first non-blank character of text
         stack: list[int] = []
+        closes: list[int] = []  # where each start tag ends
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.buffer_text = False
 
         def start(_name: str, _attrs: dict[str, str]) -> None:
             stack.append(len(self.start_tag))
-            self.start_tag.append(self._line(self._close(parser.CurrentByteIndex)))
+            closes.append(self._close(parser.CurrentByteIndex))
+            self.start_tag.append(self._line(closes[-1]))
             self.end_tag.append(0)
             self.text.append(None)
 
         def end(_name: str) -> None:
-            self.end_tag[stack.pop()] = self._line(self._close(parser.CurrentByteIndex))
+            k = stack.pop()
+            index = parser.CurrentByteIndex
+            # an empty-element tag (<a/>) ends where it starts: expat gives the index after it
+            self.end_tag[k] = self.start_tag[k] if index == closes[k] + 1 else self._line(self._close(index))
 
         def chars(text: str) -> None:
             if stack and text.strip() and self.text[stack[-1]] is None:

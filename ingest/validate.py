@@ -288,8 +288,9 @@ MAX_BYTES = 256 * 1024 * 1024
 CHUNK = 200
 
 
-def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes] | FileVerdict:
-    """Read and parse one file safely, or return its verdict when it cannot be checked."""
+def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[Problem]] | FileVerdict:
+    """Read and parse one file safely (with what reading it noted), or return its verdict
+    when it cannot be checked."""
     shown = str(path)
 
     def fail(line: int, col: int, message: str, rule: str) -> FileVerdict:
@@ -309,11 +310,13 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes] | File
     try:
         doc = etree.ElementTree(etree.fromstring(data, safe_parser(), base_url=shown))
         if any(True for _ in doc.getroot().iter(_XI + "include")):
-            problem = _include(doc, path)
+            notes: list[tuple[int, str]] = []
+            problem = _include(doc, path, notes)
             if problem:
                 return fail(problem[0], 0, problem[1], "xinclude")
-            return doc, b""  # lines now span several files: libxml2's are kept
-        return doc, data
+            # lines now span several files: libxml2's are kept
+            return doc, b"", [Problem(shown, line, 0, "warning", message, "xinclude") for line, message in notes]
+        return doc, data, []
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (0, 0)
         return fail(line, col, parser_message(exc.msg), "well-formed")
@@ -322,12 +325,14 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes] | File
 _XI = "{http://www.w3.org/2001/XInclude}"
 
 
-def _include(doc: etree._ElementTree, path: Path) -> tuple[int, str] | None:
+def _include(doc: etree._ElementTree, path: Path, notes: list[tuple[int, str]]) -> tuple[int, str] | None:
     """Expand the XIncludes of a document, reading only files in its own folder tree.
 
     Returns (line, message) when an inclusion is refused or fails: another folder, a
     URL, a missing file, an included file that is not well-formed, or inclusions nested
-    more than ten deep.
+    more than ten deep. An inclusion with an ``xi:fallback`` that cannot be read takes the
+    fallback's content instead (XInclude 1.0, 4.4); when it was refused (another folder, a
+    URL) rather than missing, ``notes`` gets a (line, message) saying so.
     """
     from lxml import ElementInclude  # type: ignore[attr-defined]
 
@@ -343,19 +348,28 @@ def _include(doc: etree._ElementTree, path: Path) -> tuple[int, str] | None:
         try:
             data = target.read_bytes()
         except OSError as exc:
-            raise _Refused(f"includes {href!r}, which cannot be read: {exc.strerror}") from None
+            raise _Refused(f"includes {href!r}, which cannot be read: {exc.strerror}", missing=True) from None
         if parse == "text":
             return data.decode(encoding or "utf-8", errors="strict")
         if re.search(rb"<!ENTITY", data):
             raise _Refused(f"includes {href!r}, which declares entities; refused")
         return etree.fromstring(data, safe_parser(), base_url=str(target))
 
-    for inc in doc.getroot().iter(_XI + "include"):
+    for inc in list(doc.getroot().iter(_XI + "include")):
         href = inc.get("href", "")
         if href and not re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
             inc.set("href", str((root_dir / href).resolve()))
-        line = inc.sourceline
-        where[0] = where[0] or (line if isinstance(line, int) else 0)
+        line = inc.sourceline if isinstance(inc.sourceline, int) else 0
+        fallback = inc.find(_XI + "fallback")
+        if fallback is not None and inc.getparent() is not None:
+            try:
+                loader(inc.get("href", ""), inc.get("parse", "xml"), inc.get("encoding"))
+            except (_Refused, etree.XMLSyntaxError, UnicodeDecodeError) as exc:
+                if isinstance(exc, _Refused) and not exc.missing:
+                    notes.append((line, f"{exc}: its xi:fallback was checked instead"))
+                _use_fallback(inc, fallback)
+                continue
+        where[0] = where[0] or line
     try:
         ElementInclude.include(doc.getroot(), loader=loader, max_depth=10)
     except _Refused as exc:
@@ -367,7 +381,33 @@ def _include(doc: etree._ElementTree, path: Path) -> tuple[int, str] | None:
 
 
 class _Refused(Exception):
-    pass
+    def __init__(self, message: str, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing  # the file is not there (else: refused by the rules above)
+
+
+def _use_fallback(inc: etree._Element, fallback: etree._Element) -> None:
+    """Put the content of an inclusion's fallback where the inclusion is."""
+    parent = inc.getparent()
+    assert parent is not None
+    children = list(fallback)
+    before = inc.getprevious()
+
+    def add_text(text: str, after: etree._Element | None) -> None:
+        if not text:
+            return
+        if after is not None:
+            after.tail = (after.tail or "") + text
+        else:
+            parent.text = (parent.text or "") + text
+
+    add_text(fallback.text or "", before)
+    at = parent.index(inc)
+    for k, child in enumerate(children):
+        parent.insert(at + k, child)  # moved with its tail
+    add_text(inc.tail or "", children[-1] if children else before)
+    inc.tail = None
+    parent.remove(inc)
 
 
 def check_files(paths: Sequence[Path], schema: str, tei_all: Path | None = None, *, jobs: int = 1,
@@ -409,8 +449,7 @@ def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[Fi
         if isinstance(read, FileVerdict):
             verdicts[i] = read
             continue
-        docs[i], raw[i] = read
-        problems[i] = []
+        docs[i], raw[i], problems[i] = read
         if schema == "project":
             by_schema.setdefault("project", []).append(i)
         elif schema == "tei_all":

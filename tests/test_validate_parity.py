@@ -48,6 +48,13 @@ BREAKS = [
     ("nested-tei-corpus-member-broken", "corpus.xml", "<text><body><p>Second note.</p></body></text>",
      "<text><p>Second note.</p></text>"),
     ("xml-id-twice", "novel.xml", 'xml:id="ch2"', 'xml:id="ch1"'),
+    # an empty-element tag with content missing: jing says so on the tag's own line
+    ("empty-element-tag-incomplete", "letter.xml", "<sourceDesc><p>Original perdu.</p></sourceDesc>",
+     "<sourceDesc/>"),
+    # an attribute wrong on an element whose content is wrong further down: libxml2 reports
+    # the content first, jing the attribute, at the start tag
+    ("attribute-then-content", "novel.xml", re.compile(r"<body>(.*?)<p>She counted", re.S),
+     r'<body rend="x" colour="red">\1<para/><p>She counted'),
     ("empty-title-stmt", "inscription.xml",
      "<titleStmt><title>Funerary inscription for Gaius</title></titleStmt>", "<titleStmt></titleStmt>"),
 ]
@@ -91,6 +98,14 @@ def test_verdicts_and_first_error_lines_are_jings(corpus: list[Path], tei_all_fi
     assert got == expected
     # the written documents are all valid; every broken one is invalid
     assert sum(line is None for line in got.values()) == len(GOOD)
+
+
+def test_missing_content_names_its_element(corpus: list[Path], tei_all_file: Path) -> None:
+    """libxml2 says "Expecting an element , got nothing"; the report names the element."""
+    (path,) = [p for p in corpus if p.name == "empty-element-tag-incomplete.xml"]
+    (v,) = check_files([path], "tei_all", tei_all_file, schematron=False)
+    assert [(p.line, p.message) for p in v.problems] == [
+        (7, 'element "sourceDesc" incomplete: a child element it requires is missing')]
 
 
 def test_a_batch_gives_each_file_the_verdict_it_gets_alone(corpus: list[Path], tei_all_file: Path) -> None:
@@ -192,6 +207,41 @@ def test_xinclude_reads_only_beside_the_document(tmp_path: Path, tei_all_file: P
         (v,) = check_files([evil], "tei_all", tei_all_file)
         assert not v.valid and v.problems[0].rule == "xinclude", href
         assert "password" not in v.problems[0].message
+
+
+@pytest.mark.parametrize(("href", "warned"), [("missing.inc", False), ("../outside.inc", True),
+                                             ("http://example.org/x.inc", True)])
+def test_an_inclusion_that_cannot_be_read_takes_its_fallback(tmp_path: Path, tei_all_file: Path, href: str,
+                                                             warned: bool) -> None:
+    """XInclude 1.0, 4.4: a resource that cannot be read is replaced by the content of the
+    inclusion's xi:fallback, which is then validated like the rest of the document. A file
+    missing from the folder is the ordinary case; one refused (another folder, a URL) is
+    said in a warning, as the file itself may hold something else."""
+    (tmp_path / "outside.inc").write_text("<p xmlns='http://www.tei-c.org/ns/1.0'>outside</p>", encoding="utf-8")
+    folder = tmp_path / "project"
+    folder.mkdir()
+    text = (CASES / "xinclude.xml").read_text(encoding="utf-8")
+    for name, fallback, valid in [("good.xml", "<p>Lost: the chapter is <hi>missing</hi>.</p> ", True),
+                                  ("bad.xml", "<para>not TEI</para>", False)]:
+        doc = folder / name
+        doc.write_text(text.replace('<xi:include href="chapter.inc"/>',
+                                    f'<xi:include href="{href}"><xi:fallback>{fallback}</xi:fallback></xi:include>'),
+                       encoding="utf-8")
+        (v,) = check_files([doc], "tei_all", tei_all_file)
+        assert v.valid is valid, (name, v.problems)
+        warnings = [p for p in v.problems if p.severity == "warning"]
+        assert [(p.line, p.rule) for p in warnings] == ([(12, "xinclude")] if warned else [])
+        assert all("its xi:fallback was checked instead" in p.message for p in warnings)
+        if not valid:
+            assert [p.rule for p in v.problems if p.severity == "error"] == ["relaxng"]
+    # the fallback's text and elements take the inclusion's place, in order
+    from ingest.validate import _include
+
+    doc = etree.ElementTree(etree.fromstring(
+        f'<r xmlns:xi="http://www.w3.org/2001/XInclude">a<xi:include href="{href}"><xi:fallback>b<x/>c<y/>d'
+        "</xi:fallback></xi:include>e<z/></r>"))
+    assert _include(doc, folder / "r.xml", []) is None
+    assert etree.tostring(doc) == b'<r xmlns:xi="http://www.w3.org/2001/XInclude">ab<x/>c<y/>de<z/></r>'
 
 
 def test_hostile_files_get_clear_errors_and_do_not_stop_the_others(tmp_path: Path, tei_all_file: Path) -> None:
