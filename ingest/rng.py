@@ -615,9 +615,9 @@ def _flatten_attributes(root: etree._Element, pairs: frozenset[tuple[Name, Name]
         required = [_copy_in_place(a) for optional, a in flat if not optional]
         kept = [a for optional, a in flat if optional]
         own = _plain_name(el, False) if carried is not None else None
-        if carried is not None and own is not None:
-            here = carried.get(own, set())
-            kept = [a for a in kept if _attribute_name(a) in here]
+        if own is not None:
+            assert carried is not None
+            kept = [a for a in kept if _attribute_name(a) in carried.get(own, ())]
         optionals = [shared(a) for a in kept]
         for k in parts:
             el.remove(k)
