@@ -854,9 +854,14 @@ class _Positions:
         return bisect.bisect_left(self.newlines, index) + 1
 
     def _close(self, index: int) -> int:
-        """Return the index of the ">" that ends the tag starting at ``index``."""
-        quote = 0
+        """Return the index of the ">" that ends the tag starting at ``index``; for what an
+        entity reference brings in (expat gives the reference's index), the reference's ";",
+        where jing places it."""
         data = self.data
+        if data[index : index + 1] == b"&":
+            end = data.find(b";", index)
+            return end if end >= 0 else index
+        quote = 0
         for j in range(index, len(data)):
             c = data[j]
             if quote:

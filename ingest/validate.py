@@ -3,7 +3,8 @@
 The project schema (``schemas/tei-ingest.rng`` with the rules of
 ``schemas/tei-ingest.sch``) is small and compiles at once. The official ``tei_all.rng``
 takes lxml several seconds to compile: it is compiled once per process, on first use.
-Parsing is hardened: no network, no DTD loading, no entity expansion.
+Parsing is hardened: no network, no DTD loading, no external entity; the entities a
+document declares itself are expanded within libxml2's bounds (``entity_parser``).
 """
 
 from __future__ import annotations
@@ -52,6 +53,64 @@ def safe_parser() -> etree.XMLParser:
         huge_tree=False,
         remove_blank_text=False,
     )
+
+
+def entity_parser() -> etree.XMLParser:
+    """Return a parser for documents that may declare entities in their DOCTYPE.
+
+    The internal ones are expanded, as every XML processor (jing included) expands them;
+    libxml2 refuses expansions far larger than the file itself (a "billion laughs", a
+    large entity referred to many times), so memory stays bounded. External entities are
+    never read, and no DTD is loaded or fetched.
+    """
+    return etree.XMLParser(
+        resolve_entities="internal",  # type: ignore[arg-type]  # lxml 5 (the stubs predate it)
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
+
+
+#: An external parameter entity declared in a DOCTYPE: it would read another DTD.
+_EXTERNAL_PE = re.compile(rb"<!ENTITY\s+%\s*([^\s\"'>]+)\s+(?:SYSTEM|PUBLIC)\b")
+
+
+def entity_problem(msg: str, data: bytes) -> str | None:
+    """Return, in plain words, why a document's entities stopped it from being parsed
+    (``msg``: libxml2's message), or None when the error is not about entities."""
+    if "entity amplification" in msg:
+        return ("its entities expand to far more text than the file holds (a \"billion laughs\"); "
+                "refused to bound memory")
+    m = re.match(r"Entity '([^']+)' not defined", msg)
+    if not m:
+        return None
+    name = re.escape(m.group(1).encode())
+    if re.search(rb"<!ENTITY\s+" + name + rb"\s+(?:SYSTEM|PUBLIC)\b", data):
+        return (f"refers to the external entity '{m.group(1)}'; external entities are not read (they "
+                "can reach other files or the network), so this file cannot be checked")
+    if re.search(rb"<!DOCTYPE[^>\[]*\b(?:SYSTEM|PUBLIC)\b", data[:65536]):
+        return (f"refers to the entity '{m.group(1)}', which it does not declare itself: DTDs are not "
+                "read, so declare it in the DOCTYPE's internal subset or write a character reference")
+    return None
+
+
+def _entity_namespaces(root: etree._Element) -> None:
+    """Put the elements an entity brought in into the namespace in scope where it is referred to.
+
+    libxml2 parses an entity's text apart from the document, so its elements come out in no
+    namespace even under a default namespace declaration (``<TEI xmlns=...>&sig;``), where
+    any namespace-aware parser (jing's) puts them in the TEI namespace. No element parsed in
+    place can be like that: one in no namespace under a default one carries ``xmlns=""``,
+    which its in-scope namespaces show.
+    """
+    for el in root.iter():
+        tag = el.tag
+        if isinstance(tag, str) and tag[0] != "{":
+            default = el.nsmap.get(None)
+            if default:
+                el.tag = f"{{{default}}}{tag}"
 
 
 def parser_message(msg: str) -> str:
@@ -304,11 +363,15 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
         data = path.read_bytes()
     except OSError as exc:
         return fail(0, 0, f"cannot be read: {exc.strerror}", "io")
-    if re.search(rb"<!ENTITY", data[:65536]) or re.search(rb"<!ENTITY", data):
-        return fail(1, 1, "declares entities in a DTD; entity declarations are refused (they can expand "
-                    "without bound or read other files)", "xml.entities")
+    external = _EXTERNAL_PE.search(data)
+    if external:
+        return fail(data.count(b"\n", 0, external.start()) + 1, 0,
+                    f"declares the external parameter entity '{external.group(1).decode(errors='replace')}', "
+                    "which would read another DTD; DTDs and external entities are not read", "xml.entities")
     try:
-        doc = etree.ElementTree(etree.fromstring(data, safe_parser(), base_url=shown))
+        doc = etree.ElementTree(etree.fromstring(data, entity_parser(), base_url=shown))
+        if b"<!ENTITY" in data:
+            _entity_namespaces(doc.getroot())
         if any(True for _ in doc.getroot().iter(_XI + "include")):
             notes: list[tuple[int, str]] = []
             problem = _include(doc, path, notes)
@@ -319,6 +382,9 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
         return doc, data, []
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (0, 0)
+        about_entities = entity_problem(exc.msg, data)
+        if about_entities:
+            return fail(line, col, about_entities, "xml.entities")
         return fail(line, col, parser_message(exc.msg), "well-formed")
 
 
@@ -351,9 +417,19 @@ def _include(doc: etree._ElementTree, path: Path, notes: list[tuple[int, str]]) 
             raise _Refused(f"includes {href!r}, which cannot be read: {exc.strerror}", missing=True) from None
         if parse == "text":
             return data.decode(encoding or "utf-8", errors="strict")
-        if re.search(rb"<!ENTITY", data):
-            raise _Refused(f"includes {href!r}, which declares entities; refused")
-        return etree.fromstring(data, safe_parser(), base_url=str(target))
+        external = _EXTERNAL_PE.search(data)
+        if external:
+            raise _Refused(f"includes {href!r}, which declares an external parameter entity; refused")
+        try:
+            included = etree.fromstring(data, entity_parser(), base_url=str(target))
+            if b"<!ENTITY" in data:
+                _entity_namespaces(included)
+            return included
+        except etree.XMLSyntaxError as exc:
+            about_entities = entity_problem(exc.msg, data)
+            if about_entities:
+                raise _Refused(f"includes {href!r}, which {about_entities}") from None
+            raise
 
     for inc in list(doc.getroot().iter(_XI + "include")):
         href = inc.get("href", "")

@@ -8,12 +8,17 @@ from pathlib import Path
 import pytest
 
 from ingest.cli import main
+from ingest.validate import MAX_BYTES, _read
 
 from .conftest import ROOT
 
+TEI = "http://www.tei-c.org/ns/1.0"
+
+#: Ten levels of entities, each ten of the one before: 10 GB of "lol" from a file of 1 KB.
 BILLION_LAUGHS = (
-    '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
-    '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>\n<x>&c;</x>\n'
+    '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY l0 "lol">'
+    + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    + ']>\n<x>&l9;</x>\n'
 )
 EXTERNAL = '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY p SYSTEM "file:///etc/passwd">]>\n<x>&p;</x>\n'
 
@@ -43,6 +48,31 @@ def test_every_file_gets_a_verdict(files: dict[str, Path], capsys: pytest.Captur
                        ("broken", "well-formed"), ("invalid", "project-rng")):
         assert verdicts[name]["valid"] is False
         assert verdicts[name]["problems"][0]["rule"] == rule
+
+
+def test_entities_are_expanded_or_refused_with_a_reason(files: dict[str, Path], tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    declared = tmp_path / "declared.xml"
+    declared.write_text('<!DOCTYPE TEI [<!ENTITY who "<persName>Jean</persName>">]>\n'
+                        '<TEI xmlns="http://www.tei-c.org/ns/1.0"><x>&who;</x></TEI>\n', encoding="utf-8")
+    undeclared = tmp_path / "undeclared.xml"
+    undeclared.write_text('<!DOCTYPE TEI SYSTEM "tei_all.dtd">\n<TEI>a&mdash;b</TEI>\n', encoding="utf-8")
+    main(["validate", str(files["laughs"]), str(files["external"]), str(declared), str(undeclared),
+          "--format", "json"])
+    laughs, external, declared_v, undeclared_v = json.loads(capsys.readouterr().out)
+    assert "billion laughs" in laughs["problems"][0]["message"]
+    assert "the external entity 'p'; external entities are not read" in external["problems"][0]["message"]
+    assert "'mdash', which it does not declare itself: DTDs are not read" in undeclared_v["problems"][0]["message"]
+    assert [(p["rule"], p["line"]) for p in declared_v["problems"]][:1] == [("project-rng", 2)]
+    # the entity is expanded, its element in the TEI namespace where it is referred to (libxml2
+    # alone leaves it in none), its xmlns="" kept where the document undeclares the namespace
+    declared.write_text('<!DOCTYPE TEI [<!ENTITY who "<persName>Jean</persName>">]>\n'
+                        '<TEI xmlns="http://www.tei-c.org/ns/1.0"><p>&who;<q xmlns="">&who;</q></p></TEI>\n',
+                        encoding="utf-8")
+    read = _read(declared, MAX_BYTES)
+    assert isinstance(read, tuple)
+    assert [el.tag for el in read[0].iter()] == [f"{{{TEI}}}TEI", f"{{{TEI}}}p", f"{{{TEI}}}persName", "q",
+                                                 "persName"]
 
 
 def test_text_lines_name_file_line_and_rule(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
