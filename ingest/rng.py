@@ -123,7 +123,7 @@ class _Pattern(NamedTuple):
 
 
 #: Bumped whenever the reduction changes, so that cached reductions are not reused.
-ALGORITHM = "8"
+ALGORITHM = "10"
 
 
 class Grammar:
@@ -187,6 +187,7 @@ class Grammar:
                     data = self._data if self._data is not None else self.path.read_bytes()
                     tree = etree.ElementTree(etree.fromstring(data, _parser(), base_url=str(self.path)))
                     _strip_annotations(tree.getroot())
+                    _patterns_as_jing(tree.getroot())
                     self._template = tree
             except etree.XMLSyntaxError as exc:
                 raise SchemaError(Issue("schema.invalid", str(self.path), f"is not well-formed XML: {exc}")) from None
@@ -269,8 +270,12 @@ def grammar(path: str) -> Grammar:
 
 @cache
 def compile_full(path: str) -> etree.RelaxNG:
-    """Compile a whole RELAX NG schema (once per process)."""
+    """Compile a whole RELAX NG schema (once per process): the grammar prepared as the
+    reductions are (``Grammar.template``), when it is one the reductions are made from."""
     try:
+        g = grammar(path)
+        if g.reducible:
+            return etree.RelaxNG(g.template)
         return etree.RelaxNG(etree.parse(path, _parser()))
     except OSError as exc:
         raise SchemaError(Issue("schema.missing", path, f"cannot be read: {exc}")) from None
@@ -318,6 +323,54 @@ def _strip_annotations(root: etree._Element) -> None:
             continue
         for a in [a for a in el.attrib if str(a).startswith("{")]:
             del el.attrib[a]
+
+
+XSD = "http://www.w3.org/2001/XMLSchema-datatypes"
+#: The XML Schema types whose values are not whitespace-collapsed before their facets.
+_NOT_COLLAPSED = frozenset({"string", "normalizedString"})
+
+
+def _patterns_as_jing(root: etree._Element) -> None:
+    """Write the pattern facets so that libxml2 matches values as jing does.
+
+    The Unicode categories jing's patterns use differ from libxml2's (``_JING_CATEGORIES``:
+    tei_all's ``[^\\p{C}\\p{Z}]+``, the pattern of an enumerated or word value such as
+    ``@type``, refuses a soft hyphen or a private-use character in libxml2, not in jing).
+
+    And a pattern applies to a value once its whitespace is collapsed (XML Schema Part 2,
+    4.3.4 and 4.3.6), so ``<graphic url=" a.jpg "/>`` matches tei_all's ``\\S+``. libxml2
+    collapses only the values of the token types before it: for anyURI, date, decimal
+    and the others it matches the value as written. Wrapped in ``\\s*(...)\\s*``, a pattern
+    (which cannot hold whitespace inside such a value) accepts a value as written exactly
+    when it accepts it collapsed.
+    """
+    for param in root.iter(_R + "param"):
+        data = param.getparent()
+        if param.get("name") != "pattern" or data is None or _inherited(data, "datatypeLibrary") != XSD \
+                or param.text is None:
+            continue
+        param.text = _CLASS.sub(_as_jing_class, param.text)
+        if data.get("type") not in _NOT_COLLAPSED:
+            param.text = rf"\s*({param.text})\s*"
+
+
+#: A character class of an XML Schema pattern (``[^\p{C}\p{Z}]``).
+_CLASS = re.compile(r"\[\^?(?:[^\[\]\\]|\\.)+\]")
+#: What jing's patterns match for these categories: ``\p{C}`` (other: controls, format,
+#: private use) nothing at all, ``\p{Z}`` (separators) these 18 characters, as in Unicode
+#: 13, where libxml2's tables, from an older Unicode, put U+180E among the separators.
+_JING_CATEGORIES = {
+    r"\p{C}": "",
+    r"\p{Z}": "\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
+}
+
+
+def _as_jing_class(m: re.Match[str]) -> str:
+    """Return a character class of a pattern written to match what it matches in jing."""
+    text = m.group(0)
+    for category, chars in _JING_CATEGORIES.items():
+        text = text.replace(category, chars)
+    return text if text not in ("[]", "[^]") else m.group(0)
 
 
 def _inherited_ns(el: etree._Element) -> str:
