@@ -33,7 +33,7 @@ from the full schema, compiled on first need (once per process).
 
 from __future__ import annotations
 
-import bisect
+import contextlib
 import copy
 import hashlib
 import marshal
@@ -747,6 +747,16 @@ class Error(NamedTuple):
 #: From how many documents a batch is checked against the reduction with flattened
 #: attributes: it compiles in about 10 ms more and checks each document 3 to 5 ms faster.
 FLAT_FROM = 3
+#: From how many elements, in fewer documents: libxml2 checks the siblings of a long
+#: run against the unflattened grammar in a time that grows with their square (20,000
+#: paragraphs in a div: 1 s, against 0.04 s flattened), and from about 2,000 elements
+#: flattening pays for its compile time even on one document.
+FLAT_ELEMENTS = 2000
+
+
+def _element_count(doc: etree._ElementTree) -> int:
+    count = doc.xpath("count(//*)")
+    return int(count) if isinstance(count, float) else 0
 
 
 def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[bytes | None] | None = None,
@@ -755,9 +765,9 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
     """Validate documents against a schema file; return the errors of each (none: valid).
 
     The verdict comes from the grammar reduced to the names of all the documents (with
-    flattened attributes when ``flat``, by default for ``FLAT_FROM`` documents or more,
-    each element given only the attributes it carries in them when every document's
-    ``Usage`` is known). An invalid document is checked again against the full schema,
+    flattened attributes when ``flat``, by default for ``FLAT_FROM`` documents or more or
+    ``FLAT_ELEMENTS`` elements, each element given only the attributes it carries in them
+    when every document's ``Usage`` is known). An invalid document is checked again against the full schema,
     which has the last word and gives the messages; with the document's bytes
     (``sources``), the first error is placed where a streaming validator such as jing
     meets it (see :func:`first_errors`).
@@ -782,7 +792,9 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
                 union = None  # a document whose pairs are not known: every element keeps its attributes
         all_elements, all_attributes = frozenset(elements), frozenset(attributes)
         pairs = frozenset(union) if union is not None else None
-    rng = g.validator(all_elements, all_attributes, len(docs) >= FLAT_FROM if flat is None else flat, pairs)
+    if flat is None:
+        flat = len(docs) >= FLAT_FROM or sum(map(_element_count, docs)) >= FLAT_ELEMENTS
+    rng = g.validator(all_elements, all_attributes, flat, pairs)
     out: list[tuple[Error, ...]] = []
     for k, doc in enumerate(docs):
         if rng.validate(doc):
@@ -829,22 +841,11 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
         runs.append(e)
     # the first run stands in any case; another only for a specific error (the others restate a parent's)
     candidates = [runs[0], *(r for r in runs[1:] if r.type_name in _SPECIFIC)]
-    positions = None
-    if data is not None:
-        try:
-            positions = _Positions(data)
-        except Exception:  # noqa: BLE001 - the location is a refinement; libxml2's stands
-            positions = None
-    placed: list[tuple[int, int, Any]] = []
-    for e in candidates:
-        line, column = e.line, e.column
-        if positions is not None:
-            try:
-                line = positions.jing_line(doc, e) or line
-                column = 0
-            except Exception:  # noqa: BLE001 - as above
-                pass
-        placed.append((line, column, e))
+    jing: list[int | None] = [None] * len(candidates)
+    if data:
+        with contextlib.suppress(Exception):  # the location is a refinement; libxml2's stands
+            jing = _jing_lines(doc, data, candidates)
+    placed = [(at, 0, e) if at else (e.line, e.column, e) for at, e in zip(jing, candidates, strict=True)]
     line, column, first = min(placed, key=lambda t: t[0])
     rest = sorted((Error(e.line, e.column, _worded(doc, e)) for e in entries
                    if e is not first and e.type_name in _SPECIFIC), key=lambda err: err.line)
@@ -864,79 +865,102 @@ def _worded(doc: etree._ElementTree, entry: Any) -> str:
     return message
 
 
-class _Positions:
-    """Lines of the tags and texts of a document, read with expat, element by element."""
+class _Found(Exception):
+    """Every line asked for is known: the rest of the document need not be read."""
 
-    def __init__(self, data: bytes) -> None:
-        from xml.parsers import expat
 
-        self.newlines = [m.start() for m in re.finditer(b"\n", data)]
-        self.data = data
-        self.start_tag: list[int] = []  # line of the ">" that ends each element's start tag
-        self.end_tag: list[int] = []  # line of the ">" that ends its end tag
-        self.text: list[int | None] = []  # line of its first non-blank character of text
-        stack: list[int] = []
-        closes: list[int] = []  # where each start tag ends
-        parser = expat.ParserCreate(namespace_separator=" ")
-        parser.buffer_text = False
+def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any]) -> list[int | None]:
+    """Return, for each libxml2 error, the line where jing reports it (None: libxml2's stands).
 
-        def start(_name: str, _attrs: dict[str, str]) -> None:
-            stack.append(len(self.start_tag))
-            closes.append(self._close(parser.CurrentByteIndex))
-            self.start_tag.append(self._line(closes[-1]))
-            self.end_tag.append(0)
-            self.text.append(None)
-
-        def end(_name: str) -> None:
-            k = stack.pop()
-            index = parser.CurrentByteIndex
-            # an empty-element tag (<a/>) ends where it starts: expat gives the index after it
-            self.end_tag[k] = self.start_tag[k] if index == closes[k] + 1 else self._line(self._close(index))
-
-        def chars(text: str) -> None:
-            if stack and text.strip() and self.text[stack[-1]] is None:
-                lead = text[: len(text) - len(text.lstrip())].encode("utf-8")
-                self.text[stack[-1]] = self._line(parser.CurrentByteIndex + len(lead))
-
-        parser.StartElementHandler = start
-        parser.EndElementHandler = end
-        parser.CharacterDataHandler = chars
-        parser.Parse(data, True)
-
-    def _line(self, index: int) -> int:
-        return bisect.bisect_left(self.newlines, index) + 1
-
-    def _close(self, index: int) -> int:
-        """Return the index of the ">" that ends the tag starting at ``index``; for what an
-        entity reference brings in (expat gives the reference's index), the reference's ";",
-        where jing places it."""
-        data = self.data
-        if data[index : index + 1] == b"&":
-            end = data.find(b";", index)
-            return end if end >= 0 else index
-        quote = 0
-        for j in range(index, len(data)):
-            c = data[j]
-            if quote:
-                if c == quote:
-                    quote = 0
-            elif c in (0x22, 0x27):
-                quote = c
-            elif c == 0x3E:
-                return j
-        return len(data) - 1
-
-    def jing_line(self, doc: etree._ElementTree, entry: Any) -> int | None:
-        nodes = doc.xpath(entry.path) if entry.path else []
+    A wrong element or attribute is reported at the ">" that ends its start tag, missing
+    content at the element's end tag, wrong text at its first non-blank character. The
+    bytes are read with expat only as far as the elements at fault, so a huge document
+    with an error near its start is not read to its end.
+    """
+    lines: list[int | None] = [None] * len(entries)
+    at_fault: dict[etree._Element, list[tuple[int, str]]] = {}  # element: (entry, what is placed)
+    for n, e in enumerate(entries):
+        nodes = doc.xpath(e.path) if e.path else []
         if not isinstance(nodes, list) or not nodes or not isinstance(nodes[0], etree._Element):
-            return None
-        node = nodes[0]
-        k = next((i for i, el in enumerate(e for e in doc.getroot().iter() if isinstance(e.tag, str)) if el is node),
-                 None)
-        if k is None or k >= len(self.start_tag):
-            return None
-        if entry.type_name == "RELAXNG_ERR_NOELEM":
-            return self.end_tag[k]
-        if entry.type_name == "RELAXNG_ERR_TEXTWRONG" or "element text" in entry.message:
-            return self.text[k]
-        return self.start_tag[k]
+            continue
+        what = ("end" if e.type_name == "RELAXNG_ERR_NOELEM" else
+                "text" if e.type_name == "RELAXNG_ERR_TEXTWRONG" or "element text" in e.message else "start")
+        at_fault.setdefault(nodes[0], []).append((n, what))
+    # their positions among the elements in document order, as expat meets them
+    wanted: dict[int, list[tuple[int, str]]] = {}
+    for k, el in enumerate(doc.getroot().iter(etree.Element)):
+        if el in at_fault:
+            wanted[k] = at_fault.pop(el)
+            if not at_fault:
+                break
+    if not wanted:
+        return lines
+    from xml.parsers import expat
+
+    pending = [sum(len(v) for v in wanted.values())]
+    stack: list[tuple[int, int]] = []  # (position, where its start tag begins)
+    seen = [0]
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = False
+
+    def line(index: int) -> int:
+        return data.count(b"\n", 0, index) + 1
+
+    def settle(k: int, what: str, value: int | None) -> None:
+        for n, w in wanted[k]:
+            if w == what and lines[n] is None:
+                lines[n] = value
+                pending[0] -= 1
+        if pending[0] <= 0:
+            raise _Found
+
+    def start(_name: str, _attrs: dict[str, str]) -> None:
+        k = seen[0]
+        seen[0] += 1
+        stack.append((k, parser.CurrentByteIndex))
+        if k in wanted:
+            settle(k, "start", line(_tag_end(data, parser.CurrentByteIndex)))
+
+    def end(_name: str) -> None:
+        k, begun = stack.pop()
+        if k in wanted:
+            index = parser.CurrentByteIndex
+            close = _tag_end(data, begun)
+            # an empty-element tag (<a/>) ends where it starts: expat gives the index after it
+            settle(k, "end", line(close if index == close + 1 else _tag_end(data, index)))
+            if any(w == "text" and lines[n] is None for n, w in wanted[k]):
+                settle(k, "text", None)  # no text after all: libxml2's line stands
+
+    def chars(text: str) -> None:
+        if stack and stack[-1][0] in wanted and text.strip():
+            lead = text[: len(text) - len(text.lstrip())].encode("utf-8")
+            k = stack[-1][0]
+            if any(w == "text" and lines[n] is None for n, w in wanted[k]):
+                settle(k, "text", line(parser.CurrentByteIndex + len(lead)))
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    with contextlib.suppress(_Found):
+        parser.Parse(data, True)
+    return lines
+
+
+def _tag_end(data: bytes, index: int) -> int:
+    """Return the index of the ">" that ends the tag starting at ``index``; for what an
+    entity reference brings in (expat gives the reference's index), the reference's ";",
+    where jing places it."""
+    if data[index : index + 1] == b"&":
+        end = data.find(b";", index)
+        return end if end >= 0 else index
+    quote = 0
+    for j in range(index, len(data)):
+        c = data[j]
+        if quote:
+            if c == quote:
+                quote = 0
+        elif c in (0x22, 0x27):
+            quote = c
+        elif c == 0x3E:
+            return j
+    return len(data) - 1
