@@ -163,7 +163,7 @@ def _validate(args: argparse.Namespace) -> int:
         else:
             files.append(p)
     tei_all = args.tei_all
-    if args.schema == "tei_all" and tei_all is None:
+    if args.schema in ("tei_all", "declared") and tei_all is None:  # declared: for tei_all at tei-c.org
         from .config import load_config
 
         config, _ = load_config(None)

@@ -319,8 +319,21 @@ _SCHEMATYPENS = re.compile(r'\bschematypens\s*=\s*["\']([^"\']*)["\']')
 RNG_NS = "http://relaxng.org/ns/structure/1.0"
 
 
-def _declared_schemas(doc: etree._ElementTree, path: Path) -> list[Path]:
-    """Return the local RELAX NG schemas a document declares in ``<?xml-model?>``."""
+#: The TEI Consortium's addresses of tei_all.rng: the current release, and each version in
+#: the Vault (what oXygen's TEI templates and the Guidelines write in ``<?xml-model?>``).
+_TEI_ALL_URL = re.compile(
+    r"^https?://(?:www\.)?tei-c\.org/(?:release|Vault/P5/(?P<version>[^/]+))/xml/tei/custom/schema/relaxng/"
+    r"tei_all\.rng$")
+
+
+def _declared_schemas(doc: etree._ElementTree, path: Path, tei_all: Path | None = None,
+                      notes: list[str] | None = None) -> list[Path]:
+    """Return the local RELAX NG schemas a document declares in ``<?xml-model?>``.
+
+    tei_all at a TEI Consortium address stands for the local ``tei_all`` (``--tei-all``,
+    ``$TEI_ALL_RNG``), as an XML catalog would map it; for a version of the Vault,
+    ``notes`` gets a warning that the local copy, perhaps of another version, was used.
+    """
     out = []
     node = doc.getroot().getprevious()
     pis = []
@@ -334,6 +347,16 @@ def _declared_schemas(doc: etree._ElementTree, path: Path) -> list[Path]:
         href = (href_m.group(1) or href_m.group(2)) if href_m else ""
         if not href or (ns_m and ns_m.group(1) != RNG_NS and not href.endswith(".rng")):
             continue
+        official = _TEI_ALL_URL.match(href.strip())
+        if official and tei_all is not None:
+            if official.group("version") and notes is not None:
+                notes.append(f"declares tei_all.rng of TEI P5 {official.group('version')}; checked against the "
+                             f"local {tei_all} (pass --schema FILE.rng for that version's own)")
+            out.append(tei_all)
+            continue
+        if official:
+            raise SchemaError(Issue("schema.remote", str(path),
+                f"declares {href!r}: set TEI_ALL_RNG or --tei-all to check it against a local tei_all.rng"))
         if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) and not href.startswith("file:"):
             raise SchemaError(Issue("schema.remote", str(path),
                 f"declares the schema {href!r}, which is not a local file; pass --schema FILE.rng"))
@@ -532,8 +555,11 @@ def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[Fi
             assert tei_all is not None
             by_schema.setdefault(str(tei_all), []).append(i)
         elif schema == "declared":
+            notes: list[str] = []
             try:
-                declared = _declared_schemas(docs[i], path)
+                declared = _declared_schemas(docs[i], path, tei_all, notes)
+                problems[i].extend(Problem(str(path), 1, 1, "warning", note, "declared")
+                                   for note in dict.fromkeys(notes))
             except SchemaError as exc:
                 issue = exc.issues[0]
                 verdicts[i] = FileVerdict(str(path), (Problem(str(path), 1, 1, "error", issue.message, "declared"),))
@@ -543,7 +569,7 @@ def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[Fi
                                                               "declares no RELAX NG schema in <?xml-model?>",
                                                               "declared"),))
                 continue
-            for d in declared:
+            for d in dict.fromkeys(declared):  # the RELAX NG and the Schematron model often name one file
                 by_schema.setdefault(str(d), []).append(i)
         else:
             by_schema.setdefault(schema, []).append(i)

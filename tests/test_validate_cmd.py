@@ -138,3 +138,46 @@ def test_huge_attribute_values_are_refused_in_bounded_memory(tmp_path: Path) -> 
                              "refused to bound memory [well-formed]")
     # The 12 MB file is read whole (its bytes, once); nothing near the 1 GiB value is ever allocated.
     assert rss_kib < 300 * 1024, f"peak memory {rss_kib} KiB"
+
+
+#: What oXygen's TEI template writes: the RELAX NG and the Schematron model, one file.
+XML_MODELS = (
+    '<?xml-model href="{url}" type="application/xml" schematypens="http://relaxng.org/ns/structure/1.0"?>\n'
+    '<?xml-model href="{url}" type="application/xml" schematypens="http://purl.oclc.org/dsdl/schematron"?>\n'
+)
+RELEASE = "http://www.tei-c.org/release/xml/tei/custom/schema/relaxng/tei_all.rng"
+
+
+def test_declared_tei_all_at_its_tei_c_address_is_the_local_copy(
+        tmp_path: Path, tei_all_file: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    letter = (ROOT / "tests" / "validate_cases" / "letter.xml").read_text(encoding="utf-8")
+    vault = RELEASE.replace("release", "Vault/P5/4.6.0")
+    epidoc = '<?xml-model href="https://epidoc.stoa.org/schema/latest/tei-epidoc.rng"?>\n'
+    files = {
+        "release": XML_MODELS.format(url=RELEASE) + letter,
+        "vault": XML_MODELS.format(url=vault) + letter,
+        "broken": XML_MODELS.format(url=RELEASE) + letter.replace("<salute>Mon cher ami,</salute>",
+                                                                  "<salute>Mon cher ami,</salute><para/>"),
+        "epidoc": epidoc + letter,
+    }
+    paths = []
+    for name, text in files.items():
+        paths.append(tmp_path / f"{name}.xml")
+        paths[-1].write_text(text.replace('<?xml version="1.0" encoding="UTF-8"?>\n', ""), encoding="utf-8")
+    assert main(["validate", "--schema", "declared", "--tei-all", str(tei_all_file), "--format", "json",
+                 *map(str, paths)]) == 1
+    got = {Path(v["path"]).stem: [(p["severity"], p["rule"], p["message"]) for p in v["problems"]]
+           for v in json.loads(capsys.readouterr().out)}
+    assert got["release"] == []
+    # one warning, though both models name the file; the file is checked once
+    ((severity, rule, message),) = got["vault"]
+    assert (severity, rule) == ("warning", "declared") and "TEI P5 4.6.0" in message
+    assert [(s, r) for s, r, _ in got["broken"]] == [("error", "relaxng")]
+    assert "not a local file" in got["epidoc"][0][2]
+    # without a local tei_all, the message says how to give one
+    monkeypatch.delenv("TEI_ALL_RNG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--schema", "declared", "--format", "json", str(paths[0])]) == 1
+    (problem,) = json.loads(capsys.readouterr().out)[0]["problems"]
+    assert "set TEI_ALL_RNG or --tei-all" in problem["message"]
