@@ -841,13 +841,17 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
         runs.append(e)
     # the first run stands in any case; another only for a specific error (the others restate a parent's)
     candidates = [runs[0], *(r for r in runs[1:] if r.type_name in _SPECIFIC)]
-    jing: list[int | None] = [None] * len(candidates)
+    others = [e for e in entries if e.type_name in _SPECIFIC and all(e is not c for c in candidates)]
+    jing: list[int | None] = [None] * (len(candidates) + len(others))
     if data:
+        extra = [e.path for e in entries if e.type_name == "RELAXNG_ERR_EXTRACONTENT" and e.path]
         with contextlib.suppress(Exception):  # the location is a refinement; libxml2's stands
-            jing = _jing_lines(doc, data, candidates)
-    placed = [(at, 0, e) if at else (e.line, e.column, e) for at, e in zip(jing, candidates, strict=True)]
-    line, column, first = min(placed, key=lambda t: t[0])
-    rest = sorted((Error(e.line, e.column, _worded(doc, e)) for e in entries
+            jing = _jing_lines(doc, data, candidates + others, extra)
+    placed = [(at, 0, e) if at else (e.line, e.column, e)
+              for at, e in zip(jing, candidates + others, strict=True)]
+    line, column, first = min(placed[: len(candidates)], key=lambda t: t[0])
+    # the others in line order, each where jing reports it too
+    rest = sorted((Error(at, col, _worded(doc, e)) for at, col, e in placed
                    if e is not first and e.type_name in _SPECIFIC), key=lambda err: err.line)
     return (Error(line, column, _worded(doc, first)), *rest)
 
@@ -865,27 +869,58 @@ def _worded(doc: etree._ElementTree, entry: Any) -> str:
     return message
 
 
+#: The element a libxml2 message names as the one not expected.
+_NAMED = re.compile(r"Did not expect element (\S+) there|Expecting element \S+, got (\S+)")
+
+
+def _nodes(doc: etree._ElementTree, path: str | None) -> list[etree._Element]:
+    """Return the element at a libxml2 error's path, if it is one (its steps may carry the
+    document's prefixes, "x:foo", which are matched by local name)."""
+    if not path:
+        return []
+    try:
+        found = doc.xpath(path)
+    except etree.XPathError:
+        found = doc.xpath(re.sub(r"[A-Za-z_][\w.-]*:([A-Za-z_][\w.-]*)", r"*[local-name()='\1']", path))
+    return [found[0]] if isinstance(found, list) and found and isinstance(found[0], etree._Element) else []
+
+
 class _Found(Exception):
     """Every line asked for is known: the rest of the document need not be read."""
 
 
-def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any]) -> list[int | None]:
+def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
+                extra: Sequence[str] = ()) -> list[int | None]:
     """Return, for each libxml2 error, the line where jing reports it (None: libxml2's stands).
 
     A wrong element or attribute is reported at the ">" that ends its start tag, missing
     content at the element's end tag, wrong text at its first non-blank character. The
     bytes are read with expat only as far as the elements at fault, so a huge document
-    with an error near its start is not read to its end.
+    with an error near its start is not read to its end. libxml2 reports some wrong
+    children at their parent ("Did not expect element bibl there" on a listBibl): the
+    child is the one its "extra content" error points to (``extra``: their paths), else
+    the first child of the name the message gives.
     """
     lines: list[int | None] = [None] * len(entries)
+    extra_nodes = {n for path in extra for n in _nodes(doc, path)}
     at_fault: dict[etree._Element, list[tuple[int, str]]] = {}  # element: (entry, what is placed)
     for n, e in enumerate(entries):
-        nodes = doc.xpath(e.path) if e.path else []
-        if not isinstance(nodes, list) or not nodes or not isinstance(nodes[0], etree._Element):
+        nodes = _nodes(doc, e.path)
+        if not nodes:
             continue
+        node = nodes[0]
+        named = _NAMED.match(e.message)
+        if named and e.type_name in ("RELAXNG_ERR_ELEMWRONG", "RELAXNG_ERR_ELEMNAME") \
+                and etree.QName(node).localname != (named.group(1) or named.group(2)):
+            children = list(node.iterchildren(etree.Element))
+            culprit = next((c for c in children if c in extra_nodes), None)
+            if culprit is None:
+                culprit = next((c for c in children if etree.QName(c).localname == (named.group(1) or named.group(2))),
+                               None)
+            node = node if culprit is None else culprit
         what = ("end" if e.type_name == "RELAXNG_ERR_NOELEM" else
                 "text" if e.type_name == "RELAXNG_ERR_TEXTWRONG" or "element text" in e.message else "start")
-        at_fault.setdefault(nodes[0], []).append((n, what))
+        at_fault.setdefault(node, []).append((n, what))
     # their positions among the elements in document order, as expat meets them
     wanted: dict[int, list[tuple[int, str]]] = {}
     for k, el in enumerate(doc.getroot().iter(etree.Element)):

@@ -55,13 +55,14 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
-def entity_parser() -> etree.XMLParser:
+def entity_parser(recover: bool = False) -> etree.XMLParser:
     """Return a parser for documents that may declare entities in their DOCTYPE.
 
     The internal ones are expanded, as every XML processor (jing included) expands them;
     libxml2 refuses expansions far larger than the file itself (a "billion laughs", a
     large entity referred to many times), so memory stays bounded. External entities are
-    never read, and no DTD is loaded or fetched.
+    never read, and no DTD is loaded or fetched. ``recover``: go on after an error (used
+    only for a document whose sole errors are the ones ``_parse`` lets through).
     """
     return etree.XMLParser(
         resolve_entities="internal",  # type: ignore[arg-type]  # lxml 5 (the stubs predate it)
@@ -70,7 +71,27 @@ def entity_parser() -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,
         remove_blank_text=False,
+        recover=recover,
     )
+
+
+def _parse(data: bytes, base_url: str) -> etree._Element:
+    """Parse a document with ``entity_parser``.
+
+    An ``xml:id`` that is not an NCName makes libxml2 stop, though the document is
+    well-formed: the xml:id Recommendation (4) makes it an error that need not be fatal,
+    and jing reports it as an invalid value among the schema's other errors. A document
+    whose only errors are such values is parsed again, going on after them; the schema
+    (``xml:id`` is an ID) then reports each where jing does.
+    """
+    parser = entity_parser()
+    try:
+        return etree.fromstring(data, parser, base_url=base_url)
+    except etree.XMLSyntaxError:
+        errors = list(parser.error_log)  # this parse's own (the exception's holds the thread's earlier ones)
+        if not errors or any(e.type_name != "DTD_XMLID_VALUE" for e in errors):
+            raise
+    return etree.fromstring(data, entity_parser(recover=True), base_url=base_url)
 
 
 #: An external parameter entity declared in a DOCTYPE: it would read another DTD.
@@ -392,7 +413,7 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
                     f"declares the external parameter entity '{external.group(1).decode(errors='replace')}', "
                     "which would read another DTD; DTDs and external entities are not read", "xml.entities")
     try:
-        doc = etree.ElementTree(etree.fromstring(data, entity_parser(), base_url=shown))
+        doc = etree.ElementTree(_parse(data, shown))
         if b"<!ENTITY" in data:
             _entity_namespaces(doc.getroot())
         if any(True for _ in doc.getroot().iter(_XI + "include")):
@@ -444,7 +465,7 @@ def _include(doc: etree._ElementTree, path: Path, notes: list[tuple[int, str]]) 
         if external:
             raise _Refused(f"includes {href!r}, which declares an external parameter entity; refused")
         try:
-            included = etree.fromstring(data, entity_parser(), base_url=str(target))
+            included = _parse(data, str(target))
             if b"<!ENTITY" in data:
                 _entity_namespaces(included)
             return included

@@ -58,6 +58,17 @@ BREAKS = [
     # an element an entity brings in is placed at the reference, as jing places it
     ("error-inside-an-entity", "entities.xml", "<signed>M. Girard", "<signed><para/>M. Girard"),
     ("error-after-an-entity-reference", "entities.xml", "&closing;", "&closing;<p>après</p>"),
+    # not an NCName: libxml2 stops parsing, jing reports an invalid value among the other errors
+    ("xml-id-not-a-name", "novel.xml", 'xml:id="ch2"', 'xml:id="[ch2]"'),
+    ("xml-id-not-a-name-after-an-error", "letter.xml",
+     re.compile(r'<persName ref="#morel">Paul Morel</persName>(.*?)<salute>Mon cher ami,', re.S),
+     r'<persName ref="#morel" colour="red">Paul Morel</persName>\1<salute xml:id="[s]">Mon cher ami,'),
+    # libxml2 reports a wrong child at its parent ("Did not expect element bibl there" on
+    # listBibl, naming the first child even when the second is wrong): jing, at the child
+    ("foreign-first-child", "novel.xml", "<p>She counted",
+     '<listBibl>\n<x:foo xmlns:x="urn:x"/>\n</listBibl><p>She counted'),
+    ("wrong-second-child", "novel.xml", "<p>She counted",
+     "<listBibl>\n<bibl>b</bibl>\n<p>a</p>\n</listBibl><p>She counted"),
     ("empty-title-stmt", "inscription.xml",
      "<titleStmt><title>Funerary inscription for Gaius</title></titleStmt>", "<titleStmt></titleStmt>"),
 ]
@@ -138,6 +149,21 @@ def test_datatype_verdicts_are_jings(tmp_path: Path, tei_all_file: Path, jing: s
     assert {v.path: (v.problems[0].line if v.problems else None) for v in verdicts} == expected
     # both kinds are there: values jing takes and values it refuses
     assert 3 <= sum(line is None for line in expected.values()) <= len(VALUES) - 3
+
+
+def test_every_error_is_on_a_line_jing_reports_in_line_order(corpus: list[Path], tei_all_file: Path,
+                                                              jing: str) -> None:
+    """The errors after the first follow in line order, each where jing reports one."""
+    done = subprocess.run([jing, str(tei_all_file), *map(str, corpus)], capture_output=True, text=True, check=False)
+    lines: dict[str, set[int]] = {}
+    for line in done.stdout.splitlines():
+        m = re.match(r"(.*?):(\d+):\d+: (?:error|fatal):", line)
+        if m:
+            lines.setdefault(m.group(1), set()).add(int(m.group(2)))
+    for v in check_files(corpus, "tei_all", tei_all_file, schematron=False):
+        ours = [p.line for p in v.problems if p.severity == "error"]
+        assert ours == sorted(ours), v.path
+        assert set(ours) <= lines.get(v.path, set()), (v.path, ours, sorted(lines.get(v.path, set())))
 
 
 def test_missing_content_names_its_element(corpus: list[Path], tei_all_file: Path) -> None:
