@@ -43,29 +43,17 @@ def schema_dir(env: Mapping[str, str] | None = None) -> Path:
     return installed if (installed / PROJECT_RNG).is_file() else here.parent / "schemas"
 
 
-def safe_parser() -> etree.XMLParser:
-    """Return an XML parser that never reads the network, a DTD or an external entity."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_blank_text=False,
-    )
+def safe_parser(entities: bool = False, recover: bool = False) -> etree.XMLParser:
+    """Return an XML parser that never reads the network, a DTD or an external entity.
 
-
-def entity_parser(recover: bool = False) -> etree.XMLParser:
-    """Return a parser for documents that may declare entities in their DOCTYPE.
-
-    The internal ones are expanded, as every XML processor (jing included) expands them;
-    libxml2 refuses expansions far larger than the file itself (a "billion laughs", a
-    large entity referred to many times), so memory stays bounded. External entities are
-    never read, and no DTD is loaded or fetched. ``recover``: go on after an error (used
-    only for a document whose sole errors are the ones ``_parse`` lets through).
+    ``entities``: expand the entities a document declares in its DOCTYPE, as every XML
+    processor (jing included) expands them; libxml2 refuses expansions far larger than the
+    file itself (a "billion laughs", a large entity referred to many times), so memory
+    stays bounded. ``recover``: go on after an error (used only for a document whose sole
+    errors are the ones ``_parse`` lets through).
     """
     return etree.XMLParser(
-        resolve_entities="internal",  # type: ignore[arg-type]  # lxml 5 (the stubs predate it)
+        resolve_entities="internal" if entities else False,  # type: ignore[arg-type]  # lxml 5's value
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
@@ -73,6 +61,11 @@ def entity_parser(recover: bool = False) -> etree.XMLParser:
         remove_blank_text=False,
         recover=recover,
     )
+
+
+def entity_parser(recover: bool = False) -> etree.XMLParser:
+    """Return ``safe_parser`` expanding the entities a document declares itself."""
+    return safe_parser(entities=True, recover=recover)
 
 
 def _parse(data: bytes, base_url: str) -> etree._Element:
