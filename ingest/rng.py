@@ -767,8 +767,8 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
     The verdict comes from the grammar reduced to the names of all the documents (with
     flattened attributes when ``flat``, by default for ``FLAT_FROM`` documents or more or
     ``FLAT_ELEMENTS`` elements, each element given only the attributes it carries in them
-    when every document's ``Usage`` is known). An invalid document is checked again against the full schema,
-    which has the last word and gives the messages; with the document's bytes
+    when every document's ``Usage`` is known). An invalid document is checked again
+    against the full schema, which has the last word and gives the messages; with the document's bytes
     (``sources``), the first error is placed where a streaming validator such as jing
     meets it (see :func:`first_errors`).
     """
@@ -909,14 +909,14 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
         if not nodes:
             continue
         node = nodes[0]
-        named = _NAMED.match(e.message)
+        m = _NAMED.match(e.message)
+        named = (m.group(1) or m.group(2)) if m else None
         if named and e.type_name in ("RELAXNG_ERR_ELEMWRONG", "RELAXNG_ERR_ELEMNAME") \
-                and etree.QName(node).localname != (named.group(1) or named.group(2)):
+                and etree.QName(node).localname != named:
             children = list(node.iterchildren(etree.Element))
             culprit = next((c for c in children if c in extra_nodes), None)
             if culprit is None:
-                culprit = next((c for c in children if etree.QName(c).localname == (named.group(1) or named.group(2))),
-                               None)
+                culprit = next((c for c in children if etree.QName(c).localname == named), None)
             node = node if culprit is None else culprit
         what = ("end" if e.type_name == "RELAXNG_ERR_NOELEM" else
                 "text" if e.type_name == "RELAXNG_ERR_TEXTWRONG" or "element text" in e.message else "start")
