@@ -4,7 +4,7 @@ The project schema (``schemas/tei-ingest.rng`` with the rules of
 ``schemas/tei-ingest.sch``) is small and compiles at once. The official ``tei_all.rng``
 takes lxml several seconds to compile: it is compiled once per process, on first use.
 Parsing is hardened: no network, no DTD loading, no external entity; the entities a
-document declares itself are expanded within libxml2's bounds (``entity_parser``).
+document declares itself are expanded within libxml2's bounds (``safe_parser``).
 """
 
 from __future__ import annotations
@@ -63,13 +63,9 @@ def safe_parser(entities: bool = False, recover: bool = False) -> etree.XMLParse
     )
 
 
-def entity_parser(recover: bool = False) -> etree.XMLParser:
-    """Return ``safe_parser`` expanding the entities a document declares itself."""
-    return safe_parser(entities=True, recover=recover)
-
-
 def _parse(data: bytes, base_url: str) -> etree._Element:
-    """Parse a document with ``entity_parser``.
+    """Parse a document with ``safe_parser``, its own entities expanded and their elements
+    in the namespace where they are referred to (``_entity_namespaces``).
 
     An ``xml:id`` that is not an NCName makes libxml2 stop, though the document is
     well-formed: the xml:id Recommendation (4) makes it an error that need not be fatal,
@@ -77,14 +73,17 @@ def _parse(data: bytes, base_url: str) -> etree._Element:
     whose only errors are such values is parsed again, going on after them; the schema
     (``xml:id`` is an ID) then reports each where jing does.
     """
-    parser = entity_parser()
+    parser = safe_parser(entities=True)
     try:
-        return etree.fromstring(data, parser, base_url=base_url)
+        root = etree.fromstring(data, parser, base_url=base_url)
     except etree.XMLSyntaxError:
         errors = list(parser.error_log)  # this parse's own (the exception's holds the thread's earlier ones)
         if not errors or any(e.type_name != "DTD_XMLID_VALUE" for e in errors):
             raise
-    return etree.fromstring(data, entity_parser(recover=True), base_url=base_url)
+        root = etree.fromstring(data, safe_parser(entities=True, recover=True), base_url=base_url)
+    if b"<!ENTITY" in data:
+        _entity_namespaces(root)
+    return root
 
 
 #: An external parameter entity declared in a DOCTYPE: it would read another DTD.
@@ -407,8 +406,6 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
                     "which would read another DTD; DTDs and external entities are not read", "xml.entities")
     try:
         doc = etree.ElementTree(_parse(data, shown))
-        if b"<!ENTITY" in data:
-            _entity_namespaces(doc.getroot())
         if any(True for _ in doc.getroot().iter(_XI + "include")):
             notes: list[tuple[int, str]] = []
             problem = _include(doc, path, notes)
@@ -458,10 +455,7 @@ def _include(doc: etree._ElementTree, path: Path, notes: list[tuple[int, str]]) 
         if external:
             raise _Refused(f"includes {href!r}, which declares an external parameter entity; refused")
         try:
-            included = _parse(data, str(target))
-            if b"<!ENTITY" in data:
-                _entity_namespaces(included)
-            return included
+            return _parse(data, str(target))
         except etree.XMLSyntaxError as exc:
             about_entities = entity_problem(exc.msg, data)
             if about_entities:
