@@ -123,7 +123,7 @@ class _Pattern(NamedTuple):
 
 
 #: Bumped whenever the reduction changes, so that cached reductions are not reused.
-ALGORITHM = "10"
+ALGORITHM = "11"
 
 
 class Grammar:
@@ -246,6 +246,26 @@ class Grammar:
         disk.write(data, "rng", self._key, "reduced", entry)
         return data
 
+    def wording(self, elements: frozenset[Name], attributes: frozenset[Name]) -> etree.RelaxNG | None:
+        """Return the schema that words the errors of an invalid document with these names, or
+        None when only the full schema can.
+
+        It is the plain reduction (attributes not flattened): the content model of each of
+        the document's elements keeps the shape it has in the full schema, so libxml2
+        compiles it into an automaton as it does there and fails at the same node with the
+        same kind of error. But an element whose required child never occurs in the
+        document has no pattern left in the reduction (it can match nothing there); libxml2
+        would then fail at its parent, or with no message at all for the root, where the
+        full schema says what is missing: such a document is worded by the full schema.
+        """
+        if not self.reducible:
+            return None
+        known = elements & self.known, attributes & self.known
+        compiled = _compile_reduced(self, *known, False)
+        if not known[0] <= _WORDS.get(id(compiled), frozenset()):
+            return None
+        return compiled
+
     def validator(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True,
                   pairs: frozenset[Pair] | None = None) -> etree.RelaxNG:
         """Return the compiled schema for documents that use only these names (``flat``,
@@ -304,13 +324,20 @@ def _compile_reduced(g: Grammar, elements: frozenset[Name], attributes: frozense
     if found is None:
         try:
             data = g.reduced_bytes(elements, attributes, flat, pairs)
-            found = etree.RelaxNG(etree.ElementTree(etree.fromstring(data, _parser())))
+            root = etree.fromstring(data, _parser())
+            found = etree.RelaxNG(etree.ElementTree(root))
         except etree.RelaxNGParseError as exc:
             raise SchemaError(Issue("schema.invalid", str(g.path), f"cannot be compiled: {exc}")) from None
         if len(_REDUCED) >= 64:
-            _REDUCED.pop(next(iter(_REDUCED)))
+            _WORDS.pop(id(_REDUCED.pop(next(iter(_REDUCED)))), None)
         _REDUCED[key] = found
+        # the names its element patterns still match (see Grammar.wording)
+        _WORDS[id(found)] = frozenset(n for n in (_plain_name(e, False) for e in root.iter(_R + "element"))
+                                      if n is not None)
     return found
+
+
+_WORDS: dict[int, frozenset[Name]] = {}
 
 
 def _strip_annotations(root: etree._Element) -> None:
@@ -424,10 +451,11 @@ def _simplify(root: etree._Element) -> None:
     """
     while True:
         changed = _simplify_once(root)
-        dead = _dead_defines(root)
+        dead, empty = _dead_defines(root), _empty_defines(root)
         for ref in list(root.iter(_R + "ref")):
-            if ref.get("name") in dead:
-                _replace(ref, "notAllowed")
+            name = ref.get("name")
+            if name in dead or name in empty:
+                _replace(ref, "notAllowed" if name in dead else "empty")
                 changed = True
         if not changed:
             return
@@ -437,6 +465,13 @@ def _simplify_once(root: etree._Element) -> bool:
     changed = False
     for el in reversed(list(root.iter(_R + "*"))):
         tag = el.tag
+        if tag == _R + "define":  # its patterns are a group: group(empty, p) is p
+            kids = _patterns(el)
+            empties = [k for k in kids if _is(k, "empty")]
+            for k in empties[: len(empties) if len(empties) < len(kids) else len(empties) - 1]:
+                _drop(k)
+                changed = True
+            continue
         if tag in _LEAVES or el.getparent() is None:
             continue
         if tag == _R + "choice" and _in_name_class(el):
@@ -457,6 +492,14 @@ def _simplify_once(root: etree._Element) -> bool:
                 for k in empties[1:]:
                     _drop(k)
                 changed = True
+        if tag in _SINGLE and len(kids) == 1 and len(el) == 1:  # group(p) is p
+            only = kids[0]
+            only.tail = el.tail
+            parent = el.getparent()
+            assert parent is not None
+            parent.replace(el, only)
+            changed = True
+            continue
         dead = [k for k in kids if _is(k, "notAllowed")]
         if not dead:
             continue
@@ -480,6 +523,9 @@ _LEAVES = frozenset(_R + t for t in ("name", "value", "param", "anyName", "nsNam
                                        "empty", "text", "data", "start", "grammar", "div", "define"))
 _SEQUENCES = frozenset(_R + t for t in ("group", "interleave", "element", "oneOrMore", "zeroOrMore", "optional",
                                           "mixed"))
+#: group(p) and interleave(p) are p (libxml2 rewrites them so, but in an element that
+#: refers to itself it can then link the element's parts in a cycle and never stop compiling)
+_SINGLE = frozenset(_R + t for t in ("group", "interleave"))
 _ALL_OR_NOTHING = frozenset(_R + t for t in ("group", "interleave", "oneOrMore", "list", "attribute", "mixed",
                                                "element"))
 
@@ -498,6 +544,26 @@ def _dead_defines(root: etree._Element) -> set[str]:
         if (combine == "choice" and all(is_dead(d) for d in defs)) or (combine != "choice" and any(map(is_dead, defs))):
             dead.add(name)
     return dead
+
+
+def _empty_defines(root: etree._Element) -> set[str]:
+    """Return the names of definitions (not combined) whose pattern is empty.
+
+    A reference to one is empty: replaced so, an element's references to attribute groups
+    whose attributes the documents never carry are dropped from it. libxml2 moves an
+    element's parts that make only attributes out of its content, and compiles the content
+    into an automaton, as it does for the full schema; a reference to ``empty`` among
+    them would keep them in the content and the element's content uncompiled.
+    """
+    count: dict[str, int] = {}
+    found: set[str] = set()
+    for d in root.iter(_R + "define"):
+        name = d.get("name", "")
+        count[name] = count.get(name, 0) + 1
+        kids = _patterns(d)
+        if not d.get("combine") and kids and all(_is(k, "empty") for k in kids):
+            found.add(name)
+    return {n for n in found if count[n] == 1}
 
 
 def _in_name_class(el: etree._Element) -> bool:
@@ -768,7 +834,8 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
     flattened attributes when ``flat``, by default for ``FLAT_FROM`` documents or more or
     ``FLAT_ELEMENTS`` elements, each element given only the attributes it carries in them
     when every document's ``Usage`` is known). An invalid document is checked again
-    against the full schema, which has the last word and gives the messages; with the document's bytes
+    against the schema that words its errors as the full schema does (``Grammar.wording``:
+    its own plain reduction, or the full schema), which has the last word; with the document's bytes
     (``sources``), the first error is placed where a streaming validator such as jing
     meets it (see :func:`first_errors`).
     """
@@ -800,12 +867,17 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
         if rng.validate(doc):
             out.append(())
             continue
-        full = compile_full(path)
-        if full.validate(doc):
-            out.append(())
-            continue
+        worded = g.wording(names[k][0], names[k][1])
+        if worded is not None and not worded.validate(doc) and len(worded.error_log):
+            entries = list(worded.error_log)
+        else:  # the full schema has the last word (and words what its reduction cannot: a root it does not match)
+            full = compile_full(path)
+            if full.validate(doc):
+                out.append(())
+                continue
+            entries = list(full.error_log)
         data = sources[k] if sources is not None else None
-        out.append(first_errors(doc, list(full.error_log), data) or (Error(0, 0, "invalid against the schema"),))
+        out.append(first_errors(doc, entries, data) or (Error(0, 0, "invalid against the schema"),))
     return out
 
 
