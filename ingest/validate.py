@@ -410,7 +410,9 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
             notes: list[tuple[int, str]] = []
             problem = _include(doc, path, notes)
             if problem:
-                return fail(problem[0], 0, problem[1], "xinclude")
+                # checked as it stands up to the first inclusion (see _before_inclusion)
+                return (etree.ElementTree(_parse(data, shown)), data,
+                        [Problem(shown, problem[0], 0, "error", problem[1], "xinclude")])
             # lines now span several files: libxml2's are kept
             return doc, b"", [Problem(shown, line, 0, "warning", message, "xinclude") for line, message in notes]
         return doc, data, []
@@ -594,16 +596,38 @@ def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[Fi
         results = rng.validate(key, [docs[i] for i in members], [raw.get(i) or None for i in members],
                                [names[i] for i in members])
         for i, errors in zip(members, results, strict=True):
-            problems[i].extend(Problem(str(paths[i]), e.line, e.column, "error", e.message, "relaxng")
-                               for e in errors)
+            found = [Problem(str(paths[i]), e.line, e.column, "error", e.message, "relaxng") for e in errors]
+            cut = _before_inclusion(docs[i], problems[i])
+            if cut is not None:
+                problems[i][:0] = [p for p in found if 0 < p.line < cut]
+            else:
+                problems[i].extend(found)
         if with_rules:
             rules = sch.rules_of(key)
             if rules.patterns:
                 for i in members:
+                    if _before_inclusion(docs[i], problems[i]) is not None:
+                        continue
                     problems[i].extend(Problem(str(paths[i]), f.line, 0, f.severity, f.message, f"schematron {f.rule}")
                                        for f in rules.check(docs[i], names[i][:2]))
     return [verdicts[i] if i in verdicts else FileVerdict(str(paths[i]), tuple(problems[i]))
             for i in range(len(paths))]
+
+
+def _before_inclusion(doc: etree._ElementTree, problems: list[Problem]) -> int | None:
+    """Return the line from which a document whose inclusion failed is not checked, or None.
+
+    jing reads a document as a stream and stops at an inclusion it cannot make: it reports
+    the errors before it, then the inclusion. Such a document is checked without its
+    inclusions, and only its errors on lines before the first ``xi:include`` (where the
+    included content would begin) are kept, before the inclusion's own error; the
+    Schematron rules, which need the whole document, are not run.
+    """
+    failed = [p.line for p in problems if p.rule == "xinclude" and p.severity == "error"]
+    if not failed:
+        return None
+    starts = [e.sourceline for e in doc.getroot().iter(_XI + "include") if isinstance(e.sourceline, int)]
+    return min([*failed, *starts])
 
 
 def check_file(path: Path, schema: str, tei_all: Path | None = None) -> FileVerdict:
