@@ -626,8 +626,11 @@ def _before_inclusion(doc: etree._ElementTree, problems: list[Problem]) -> int |
     failed = [p.line for p in problems if p.rule == "xinclude" and p.severity == "error"]
     if not failed:
         return None
-    starts = [e.sourceline for e in doc.getroot().iter(_XI + "include") if isinstance(e.sourceline, int)]
-    return min([*failed, *starts])
+    for inc in doc.getroot().iter(_XI + "include"):
+        line = inc.sourceline
+        if isinstance(line, int):
+            failed.append(line)
+    return min(failed)
 
 
 def check_file(path: Path, schema: str, tei_all: Path | None = None) -> FileVerdict:
