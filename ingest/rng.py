@@ -123,7 +123,7 @@ class _Pattern(NamedTuple):
 
 
 #: Bumped whenever the reduction changes, so that cached reductions are not reused.
-ALGORITHM = "11"
+ALGORITHM = "12"
 
 
 class Grammar:
@@ -202,19 +202,20 @@ class Grammar:
                 yield _Pattern(i, name, attribute)
 
     def reduced(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True,
-                pairs: frozenset[Pair] | None = None) -> etree._ElementTree:
+                pairs: frozenset[Pair] | None = None, stubs: frozenset[Name] = frozenset()) -> etree._ElementTree:
         """Return the grammar with every pattern no given name can match replaced by notAllowed.
 
         ``flat``: with the attributes written as libxml2 checks them fastest
         (``_flatten_attributes``), which makes the grammar compile in about twice the time:
         worth it for more than a few documents; ``pairs``: the (element, attribute) names the
-        documents have together, when known (see ``_flatten_attributes``).
+        documents have together, when known (see ``_flatten_attributes``); ``stubs``: names
+        of elements the documents do not have, kept with empty content (see ``wording``).
         """
         tree = copy.deepcopy(self.template)
         root = tree.getroot()
         nodes = list(root.iter(_R + "element", _R + "attribute"))
         for p in self.patterns:
-            if p.name in (attributes if p.attribute else elements):
+            if p.name in (attributes if p.attribute else elements | stubs):
                 continue
             node = nodes[p.position]
             parent = node.getparent()
@@ -223,26 +224,41 @@ class Grammar:
             stub = etree.Element(_R + "notAllowed")
             stub.tail = node.tail
             parent.replace(node, stub)
+        if stubs:
+            for el in list(root.iter(_R + "element")):
+                if _plain_name(el, False) in stubs:
+                    for k in _patterns(el):
+                        el.remove(k)
+                    etree.SubElement(el, _R + "empty")
         _simplify(root)
+        # the documents' elements that no pattern can match any more (see wording); those
+        # that only became unreachable still have a pattern here
+        live = {_plain_name(el, False) for el in root.iter(_R + "element")}
+        dead = sorted(elements - live)
+        if dead:
+            root.set(_DEAD, " ".join(f"{{{ns}}}{n}" for ns, n in dead))
         _drop_unreachable(root)
         if flat:
             _flatten_attributes(root, pairs)
         return tree
 
     def reduced_bytes(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True,
-                      pairs: frozenset[Pair] | None = None) -> bytes:
+                      pairs: frozenset[Pair] | None = None, stubs: frozenset[Name] = frozenset()) -> bytes:
         """Return the reduced grammar as XML, from the cache when it was made before."""
         elements, attributes = elements & self.known, attributes & self.known
         pairs = _known_pairs(pairs, elements) if flat else None
+        stubs = (stubs & self.known) - elements
         listed = [f"{{{ns}}}{n}" for ns, n in sorted(elements)]
         listed += ["--"] + [f"@{{{ns}}}{n}" for ns, n in sorted(attributes)]
         if pairs is not None:
             listed += ["--"] + [f"{{{e[0]}}}{e[1]}@{{{a[0]}}}{a[1]}" for e, a in sorted(pairs)]
+        if stubs:
+            listed += ["--stubs"] + [f"{{{ns}}}{n}" for ns, n in sorted(stubs)]
         entry = hashlib.sha256("\n".join(listed).encode()).hexdigest() + ("-flat" if flat else "") + ".rng"
         cached = disk.read("rng", self._key, "reduced", entry)
         if cached is not None:
             return cached
-        data = etree.tostring(self.reduced(elements, attributes, flat, pairs))
+        data = etree.tostring(self.reduced(elements, attributes, flat, pairs, stubs))
         disk.write(data, "rng", self._key, "reduced", entry)
         return data
 
@@ -253,18 +269,55 @@ class Grammar:
         It is the plain reduction (attributes not flattened): the content model of each of
         the document's elements keeps the shape it has in the full schema, so libxml2
         compiles it into an automaton as it does there and fails at the same node with the
-        same kind of error. But an element whose required child never occurs in the
-        document has no pattern left in the reduction (it can match nothing there); libxml2
-        would then fail at its parent, or with no message at all for the root, where the
-        full schema says what is missing: such a document is worded by the full schema.
+        same kind of error. An element whose required child or attribute never occurs in
+        the document has no pattern left in that reduction: libxml2 would fail at its
+        parent, or with no message for the root, where the full schema says what is
+        missing. Such an element gets back every name its content refers to: the elements
+        as stubs (kept with empty content: they never occur in the document), so that its
+        automaton is the full schema's, and the attributes; and so on for a few rounds,
+        after which the full schema words the document.
         """
         if not self.reducible:
             return None
-        known = elements & self.known, attributes & self.known
-        compiled = _compile_reduced(self, *known, False)
-        if not known[0] <= _WORDS.get(id(compiled), frozenset()):
-            return None
-        return compiled
+        elements, attributes = elements & self.known, attributes & self.known
+        stubs: frozenset[Name] = frozenset()
+        for _ in range(4):
+            compiled = _compile_reduced(self, elements, attributes, False, None, stubs)
+            dead = _DEAD_NAMES.get(id(compiled), frozenset())
+            if not dead:
+                return compiled
+            more_elements, more_attributes = self._referred(dead)
+            grown = stubs | (more_elements - elements), attributes | more_attributes
+            if grown == (stubs, attributes):
+                return None
+            stubs, attributes = grown
+        return None
+
+    def _referred(self, names: frozenset[Name]) -> tuple[frozenset[Name], frozenset[Name]]:
+        """Return the element and attribute names the content of the named elements' patterns
+        refers to (through definitions, not into the elements it contains)."""
+        root = self.template.getroot()
+        defines: dict[str, list[etree._Element]] = {}
+        for d in root.iter(_R + "define"):
+            defines.setdefault(d.get("name", ""), []).append(d)
+        found_elements: set[Name] = set()
+        found_attributes: set[Name] = set()
+        seen: set[str] = set()
+        stack = [k for el in root.iter(_R + "element") if _plain_name(el, False) in names for k in _patterns(el)]
+        while stack:
+            node = stack.pop()
+            if node.tag == _R + "ref":
+                name = node.get("name", "")
+                if name not in seen:
+                    seen.add(name)
+                    stack.extend(k for d in defines.get(name, ()) for k in _patterns(d))
+            elif node.tag in (_R + "element", _R + "attribute"):
+                found = _plain_name(node, node.tag == _R + "attribute")
+                if found is not None:
+                    (found_attributes if node.tag == _R + "attribute" else found_elements).add(found)
+            else:
+                stack.extend(k for k in node if isinstance(k.tag, str))
+        return frozenset(found_elements) & self.known, frozenset(found_attributes) & self.known
 
     def validator(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True,
                   pairs: frozenset[Pair] | None = None) -> etree.RelaxNG:
@@ -314,30 +367,32 @@ def _known_pairs(pairs: frozenset[Pair] | None, elements: frozenset[Name]) -> fr
     return frozenset(p for p in pairs if p[0] in elements)
 
 
-_REDUCED: dict[tuple[str, frozenset[Name], frozenset[Name], bool, frozenset[Pair] | None], etree.RelaxNG] = {}
+_REDUCED: dict[tuple[str, frozenset[Name], frozenset[Name], bool, frozenset[Pair] | None, frozenset[Name]],
+               etree.RelaxNG] = {}
 
 
 def _compile_reduced(g: Grammar, elements: frozenset[Name], attributes: frozenset[Name], flat: bool,
-                     pairs: frozenset[Pair] | None = None) -> etree.RelaxNG:
-    key = (g.sha256, elements, attributes, flat, pairs)
+                     pairs: frozenset[Pair] | None = None, stubs: frozenset[Name] = frozenset()) -> etree.RelaxNG:
+    key = (g.sha256, elements, attributes, flat, pairs, stubs)
     found = _REDUCED.get(key)
     if found is None:
         try:
-            data = g.reduced_bytes(elements, attributes, flat, pairs)
+            data = g.reduced_bytes(elements, attributes, flat, pairs, stubs)
             root = etree.fromstring(data, _parser())
             found = etree.RelaxNG(etree.ElementTree(root))
         except etree.RelaxNGParseError as exc:
             raise SchemaError(Issue("schema.invalid", str(g.path), f"cannot be compiled: {exc}")) from None
         if len(_REDUCED) >= 64:
-            _WORDS.pop(id(_REDUCED.pop(next(iter(_REDUCED)))), None)
+            _DEAD_NAMES.pop(id(_REDUCED.pop(next(iter(_REDUCED)))), None)
         _REDUCED[key] = found
-        # the names its element patterns still match (see Grammar.wording)
-        _WORDS[id(found)] = frozenset(n for n in (_plain_name(e, False) for e in root.iter(_R + "element"))
-                                      if n is not None)
+        _DEAD_NAMES[id(found)] = frozenset(_split(n) for n in root.get(_DEAD, "").split())
     return found
 
 
-_WORDS: dict[int, frozenset[Name]] = {}
+#: The attribute of a reduction's root that lists the documents' elements it can match
+#: nowhere (see Grammar.wording), and those lists by reduction.
+_DEAD = "{urn:x-tei-ingest}dead"
+_DEAD_NAMES: dict[int, frozenset[Name]] = {}
 
 
 def _strip_annotations(root: etree._Element) -> None:
