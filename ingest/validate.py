@@ -67,18 +67,19 @@ def _parse(data: bytes, base_url: str) -> etree._Element:
     """Parse a document with ``safe_parser``, its own entities expanded and their elements
     in the namespace where they are referred to (``_entity_namespaces``).
 
-    An ``xml:id`` that is not an NCName makes libxml2 stop, though the document is
-    well-formed: the xml:id Recommendation (4) makes it an error that need not be fatal,
-    and jing reports it as an invalid value among the schema's other errors. A document
-    whose only errors are such values is parsed again, going on after them; the schema
-    (``xml:id`` is an ID) then reports each where jing does.
+    An ``xml:id`` that is not an NCName (empty, say), or a value two ``xml:id`` share,
+    makes libxml2 stop, though the document is well-formed: the xml:id Recommendation (4)
+    makes them errors that need not be fatal, and jing reports them among the schema's
+    other errors. A document whose only errors are such values is parsed again, going on
+    after them; the schema (``xml:id`` is an ID) then reports each where jing does: the
+    value that is not a name, the second use of a value.
     """
     parser = safe_parser(entities=True)
     try:
         root = etree.fromstring(data, parser, base_url=base_url)
     except etree.XMLSyntaxError:
         errors = list(parser.error_log)  # this parse's own (the exception's holds the thread's earlier ones)
-        if not errors or any(e.type_name != "DTD_XMLID_VALUE" for e in errors):
+        if not errors or any(e.type_name not in ("DTD_XMLID_VALUE", "DTD_ID_REDEFINED") for e in errors):
             raise
         root = etree.fromstring(data, safe_parser(entities=True, recover=True), base_url=base_url)
     if b"<!ENTITY" in data:

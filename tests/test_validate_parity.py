@@ -60,8 +60,10 @@ BREAKS = [
     # an element an entity brings in is placed at the reference, as jing places it
     ("error-inside-an-entity", "entities.xml", "<signed>M. Girard", "<signed><para/>M. Girard"),
     ("error-after-an-entity-reference", "entities.xml", "&closing;", "&closing;<p>après</p>"),
-    # not an NCName: libxml2 stops parsing, jing reports an invalid value among the other errors
+    # not an NCName, or repeated: libxml2 stops parsing, jing reports an invalid value among
+    # the other errors
     ("xml-id-not-a-name", "novel.xml", 'xml:id="ch2"', 'xml:id="[ch2]"'),
+    ("xml-id-empty", "novel.xml", 'xml:id="ch2"', 'xml:id=""'),
     ("xml-id-not-a-name-after-an-error", "letter.xml",
      re.compile(r'<persName ref="#morel">Paul Morel</persName>(.*?)<salute>Mon cher ami,', re.S),
      r'<persName ref="#morel" colour="red">Paul Morel</persName>\1<salute xml:id="[s]">Mon cher ami,'),
@@ -139,6 +141,10 @@ def test_verdicts_and_first_error_lines_are_jings(corpus: list[Path], tei_all_fi
     assert got == expected
     # the written documents are all valid; every broken one is invalid
     assert sum(line is None for line in got.values()) == len(GOOD)
+    # a wrong xml:id is a schema error (the document is well-formed and checked), as in jing
+    for v in verdicts:
+        if Path(v.path).name.startswith("xml-id-"):
+            assert [p.rule for p in v.problems] and {p.rule for p in v.problems} == {"relaxng"}, v
 
 
 #: Attribute values whose datatype libxml2 alone checks otherwise than jing: (element as
