@@ -23,7 +23,7 @@ from lxml import etree
 
 from ingest import rng
 from ingest.cli import main
-from ingest.validate import MAX_BYTES, _read, check_files
+from ingest.validate import MAX_BYTES, _read, check_files, encoding_problem
 
 CASES = Path(__file__).parent / "validate_cases"
 GOOD = sorted(p for p in CASES.glob("*.xml"))
@@ -80,6 +80,9 @@ BREAKS = [
     ("inclusion-missing", "xinclude.xml", '<xi:include href="chapter.inc"/>',
      '<xi:include href="missing.inc"/>'),
     ("error-before-a-failed-inclusion", "xinclude.xml", "<title>A header", '<title colour="red">A header'),
+    # an encoding name libxml2 reads but jing's parser refuses (not one registered with IANA)
+    ("encoding-name-utf8", "drama.xml", 'encoding="UTF-8"', 'encoding="utf8"'),
+    ("encoding-name-cp1252", "corpus.xml", 'encoding="UTF-8"', 'encoding="cp1252"'),
 ]
 
 
@@ -633,3 +636,18 @@ def test_a_reduction_of_an_element_that_contains_itself_compiles(tei_all_file: P
                           capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, "TEI_INGEST_CACHE": str(tmp_path)}, cwd=Path(__file__).parents[1])
     assert done.stdout.split() == ["True", "True"], done.stderr
+
+
+@pytest.mark.parametrize(("name", "refused", "hint"), [
+    ("UTF-8", False, None), ("utf-8", False, None), ("ISO-8859-1", False, None), ("latin1", False, None),
+    ("windows-1252", False, None), ("Shift_JIS", False, None), ("UTF-16", False, None),
+    ("utf8", True, "UTF-8"), ("UTF8", True, "UTF-8"), ("cp1252", True, "windows-1252"),
+    ("ISO8859-15", True, "ISO-8859-15"), ("sjis", True, "Shift_JIS"), ("macroman", True, None),
+])
+def test_encoding_names_jings_parser_refuses_are_errors(name: str, refused: bool, hint: str | None) -> None:
+    """Each verdict as jing's (checked by hand: `Invalid encoding name` for the refused), with
+    the registered name to write where Python knows the encoding."""
+    problem = encoding_problem(name)
+    assert (problem is not None) is refused
+    if hint:
+        assert problem is not None and f'the registered name is "{hint}"' in problem
