@@ -1,8 +1,9 @@
 """Benchmark `tei-ingest validate --schema tei_all` side by side with jing, in one run.
 
 For 1, 50 and 1000 TEI files (copies of the project's corpus and of the validation test
-documents, each under its own name) it times, as whole commands, the median of several
-runs of:
+documents, each under its own name), and for 1 and 50 files of which one is invalid (an
+attribute the schema does not allow: "1i", "50i"), it times, as whole commands, the
+median of several runs of:
 
 * jing, one invocation for all the files (batch mode);
 * jing, one invocation per file (what gives every file a verdict when one is not
@@ -14,7 +15,7 @@ runs of:
 tei-ingest is a regular install (``pip install``, as a CI job or a pre-commit hook makes it)
 in a new virtual environment, unless ``--editable`` times this environment's command.
 
-Usage: python bench/validate.py [--runs 5] [--sizes 1,50,1000] [--per-file-max 20] [--editable]
+Usage: python bench/validate.py [--runs 5] [--sizes 1,50,1000,1i,50i] [--per-file-max 20] [--editable]
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def median(cmd: list[str], runs: int, env: dict[str, str] | None = None, before:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--sizes", default="1,50,1000")
+    ap.add_argument("--sizes", default="1,50,1000,1i,50i")
     ap.add_argument("--per-file-max", type=int, default=20)
     ap.add_argument("--editable", action="store_true",
                     help="time this environment's tei-ingest instead of a regular install made for the run")
@@ -77,14 +78,22 @@ def main() -> int:
         how = "this environment's" if args.editable else "installed with pip for this run"
         print(f"tei-ingest: {command[0]} ({how})")
         cache = Path(tmp) / "cache"
-        for size in (int(s) for s in args.sizes.split(",")):
-            folder = Path(tmp) / f"set{size}"
+        for spec in args.sizes.split(","):
+            size, invalid = int(spec.rstrip("i")), spec.endswith("i")
+            folder = Path(tmp) / f"set{spec}"
             folder.mkdir()
             files = []
             for i in range(size):
                 target = folder / f"{i:05d}-{sources[i % len(sources)].name}"
                 shutil.copyfile(sources[i % len(sources)], target)
                 files.append(str(target))
+            if invalid:  # the last file is a play with an attribute tei_all does not allow
+                text = (ROOT / "tests/validate_cases/drama.xml").read_text(encoding="utf-8")
+                broken = text.replace('<stage type="setting">', '<stage type="setting" colour="red">', 1)
+                assert broken != text
+                Path(files[-1]).unlink()
+                files[-1] = str(folder / f"{size - 1:05d}-invalid-drama.xml")
+                Path(files[-1]).write_text(broken, encoding="utf-8")
             ours = [*command, "validate", "--schema", "tei_all", "--tei-all", tei_all, "--format", "json"]
             warm_env = {**env, "TEI_INGEST_CACHE": str(cache)}
             cold_env = {**env, "TEI_INGEST_CACHE": str(Path(tmp) / "cold")}
@@ -93,7 +102,7 @@ def main() -> int:
                 shutil.rmtree(Path(tmp) / "cold", ignore_errors=True)
 
             timed([*ours, str(folder)], warm_env)  # fill the warm cache
-            r = {"files": size}
+            r = {"files": spec}
             r["jing batch"] = median([jing, tei_all, *files], args.runs)
             sample = files[: args.per_file_max]
             per_file = [median([jing, tei_all, f], 1) for f in sample]
