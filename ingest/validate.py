@@ -73,20 +73,29 @@ def _parse(data: bytes, base_url: str) -> etree._Element:
     makes them errors that need not be fatal, and jing reports them among the schema's
     other errors. A document whose only errors are such values is parsed again, going on
     after them; the schema (``xml:id`` is an ID) then reports each where jing does: the
-    value that is not a name, the second use of a value.
+    value that is not a name, the second use of a value. So is a namespace name that is not
+    a URI (``xmlns:x="file:///C:\\dir"``), which libxml2 reports as an error, and
+    Namespaces in XML and jing do not.
     """
     parser = safe_parser(entities=True)
     try:
         root = etree.fromstring(data, parser, base_url=base_url)
     except etree.XMLSyntaxError:
         errors = list(parser.error_log)  # this parse's own (the exception's holds the thread's earlier ones)
-        if not errors or any(e.type_name not in ("DTD_XMLID_VALUE", "DTD_ID_REDEFINED") for e in errors):
+        fatal = [e for e in errors if e.type_name not in _NOT_FATAL]
+        if not errors:
             raise
+        if fatal:  # the error that makes it not well-formed, not one of those let through
+            raise etree.XMLSyntaxError(fatal[0].message, fatal[0].type, fatal[0].line,  # type: ignore[call-arg]
+                                       fatal[0].column) from None
         root = etree.fromstring(data, safe_parser(entities=True, recover=True), base_url=base_url)
     if b"<!ENTITY" in data:
         _entity_namespaces(root)
     return root
 
+
+#: libxml2's errors that stop parsing a well-formed document (see ``_parse``).
+_NOT_FATAL = frozenset({"DTD_XMLID_VALUE", "DTD_ID_REDEFINED", "WAR_NS_URI"})
 
 #: An external parameter entity declared in a DOCTYPE: it would read another DTD.
 _EXTERNAL_PE = re.compile(rb"<!ENTITY\s+%\s*([^\s\"'>]+)\s+(?:SYSTEM|PUBLIC)\b")
@@ -417,7 +426,7 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
             notes: list[tuple[int, str]] = []
             problem = _include(doc, path, notes)
             if problem:
-                # checked as it stands up to the first inclusion (see _before_inclusion)
+                # checked as it stands up to the first inclusion (see _checked_before)
                 return (etree.ElementTree(_parse(data, shown)), data,
                         [Problem(shown, problem[0], 0, "error", problem[1], "xinclude")])
             # lines now span several files: libxml2's are kept
@@ -428,7 +437,16 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
         about_entities = entity_problem(exc.msg, data)
         if about_entities:
             return fail(line, col, about_entities, "xml.entities")
-        return fail(line, col, parser_message(exc.msg), "well-formed")
+        stopped = Problem(shown, line, col, "error", parser_message(exc.msg), "well-formed")
+        try:  # checked as far as it is well-formed (see _checked_before)
+            recovered = etree.fromstring(data, safe_parser(entities=True, recover=True), base_url=shown)
+        except etree.XMLSyntaxError:
+            recovered = None
+        if recovered is None or line <= 1:
+            return FileVerdict(shown, (stopped,))
+        if b"<!ENTITY" in data:
+            _entity_namespaces(recovered)
+        return etree.ElementTree(recovered), data, [stopped]
 
 
 _XI = "{http://www.w3.org/2001/XInclude}"
@@ -634,7 +652,7 @@ def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[Fi
                                [names[i] for i in members])
         for i, errors in zip(members, results, strict=True):
             found = [Problem(str(paths[i]), e.line, e.column, "error", e.message, "relaxng") for e in errors]
-            cut = _before_inclusion(docs[i], problems[i])
+            cut = _checked_before(docs[i], problems[i])
             if cut is not None:
                 problems[i][:0] = [p for p in found if 0 < p.line < cut]
             else:
@@ -643,7 +661,7 @@ def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[Fi
             rules = sch.rules_of(key)
             if rules.patterns:
                 for i in members:
-                    if _before_inclusion(docs[i], problems[i]) is not None:
+                    if _checked_before(docs[i], problems[i]) is not None:
                         continue
                     problems[i].extend(Problem(str(paths[i]), f.line, 0, f.severity, f.message, f"schematron {f.rule}")
                                        for f in rules.check(docs[i], names[i][:2]))
@@ -651,16 +669,17 @@ def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[Fi
             for i in range(len(paths))]
 
 
-def _before_inclusion(doc: etree._ElementTree, problems: list[Problem]) -> int | None:
-    """Return the line from which a document whose inclusion failed is not checked, or None.
+def _checked_before(doc: etree._ElementTree, problems: list[Problem]) -> int | None:
+    """Return the line from which a document is not checked, or None (all of it is).
 
-    jing reads a document as a stream and stops at an inclusion it cannot make: it reports
-    the errors before it, then the inclusion. Such a document is checked without its
-    inclusions, and only its errors on lines before the first ``xi:include`` (where the
-    included content would begin) are kept, before the inclusion's own error; the
-    Schematron rules, which need the whole document, are not run.
+    jing reads a document as a stream: it reports the schema's errors as it meets them,
+    and stops where the document is not well-formed or an inclusion cannot be made. Such
+    a document is checked as libxml2 recovers it, or without its inclusions, and only its
+    errors on lines before that point (and before its first ``xi:include``, where included
+    content would begin) are kept, before the error that stops it. The Schematron rules,
+    which need the whole document, are not run.
     """
-    failed = [p.line for p in problems if p.rule == "xinclude" and p.severity == "error"]
+    failed = [p.line for p in problems if p.rule in ("xinclude", "well-formed") and p.severity == "error"]
     if not failed:
         return None
     for inc in doc.getroot().iter(_XI + "include"):

@@ -80,6 +80,11 @@ BREAKS = [
     ("inclusion-missing", "xinclude.xml", '<xi:include href="chapter.inc"/>',
      '<xi:include href="missing.inc"/>'),
     ("error-before-a-failed-inclusion", "xinclude.xml", "<title>A header", '<title colour="red">A header'),
+    # not well-formed further on: jing reports the schema's errors before, then stops there
+    ("error-before-a-tag-mismatch", "novel.xml", re.compile(r"<p>She counted(.*?)</body>", re.S),
+     r'<p colour="red">She counted\1</bdy>'),
+    ("namespace-name-not-a-uri", "novel.xml", re.compile(r'xml:lang="en">(.*?)<p>She counted', re.S),
+     r'xml:lang="en" xmlns:x="file:///C:\\dir\\x.rng">\1<p colour="red">She counted'),
     # an encoding name libxml2 reads but jing's parser refuses (not one registered with IANA)
     ("encoding-name-utf8", "drama.xml", 'encoding="UTF-8"', 'encoding="utf8"'),
     ("encoding-name-cp1252", "corpus.xml", 'encoding="UTF-8"', 'encoding="cp1252"'),
