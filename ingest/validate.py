@@ -50,8 +50,8 @@ def safe_parser(entities: bool = False, recover: bool = False) -> etree.XMLParse
     ``entities``: expand the entities a document declares in its DOCTYPE, as every XML
     processor (jing included) expands them; libxml2 refuses expansions far larger than the
     file itself (a "billion laughs", a large entity referred to many times), so memory
-    stays bounded. ``recover``: go on after an error (used only for a document whose sole
-    errors are the ones ``_parse`` lets through).
+    stays bounded. ``recover``: go on after an error (``_recovered``: a document whose sole
+    errors are the ones ``_parse`` lets through, or one checked as far as it is well-formed).
     """
     return etree.XMLParser(
         resolve_entities="internal" if entities else False,  # type: ignore[arg-type]  # lxml 5's value
@@ -88,7 +88,18 @@ def _parse(data: bytes, base_url: str) -> etree._Element:
         if fatal:  # the error that makes it not well-formed, not one of those let through
             raise etree.XMLSyntaxError(fatal[0].message, fatal[0].type, fatal[0].line,  # type: ignore[call-arg]
                                        fatal[0].column) from None
-        root = etree.fromstring(data, safe_parser(entities=True, recover=True), base_url=base_url)
+        return _recovered(data, base_url)
+    if b"<!ENTITY" in data:
+        _entity_namespaces(root)
+    return root
+
+
+def _recovered(data: bytes, base_url: str) -> etree._Element:
+    """Parse a document as ``_parse`` does, going on after its errors (the tree libxml2
+    recovers; raises XMLSyntaxError when there is none)."""
+    root = etree.fromstring(data, safe_parser(entities=True, recover=True), base_url=base_url)
+    if root is None:
+        raise etree.XMLSyntaxError("nothing could be recovered", 0, 0, 0)  # type: ignore[call-arg, arg-type]
     if b"<!ENTITY" in data:
         _entity_namespaces(root)
     return root
@@ -438,15 +449,12 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
         if about_entities:
             return fail(line, col, about_entities, "xml.entities")
         stopped = Problem(shown, line, col, "error", parser_message(exc.msg), "well-formed")
-        try:  # checked as far as it is well-formed (see _checked_before)
-            recovered = etree.fromstring(data, safe_parser(entities=True, recover=True), base_url=shown)
-        except etree.XMLSyntaxError:
-            recovered = None
-        if recovered is None or line <= 1:
+        if line <= 1:
             return FileVerdict(shown, (stopped,))
-        if b"<!ENTITY" in data:
-            _entity_namespaces(recovered)
-        return etree.ElementTree(recovered), data, [stopped]
+        try:  # checked as far as it is well-formed (see _checked_before)
+            return etree.ElementTree(_recovered(data, shown)), data, [stopped]
+        except etree.XMLSyntaxError:
+            return FileVerdict(shown, (stopped,))
 
 
 _XI = "{http://www.w3.org/2001/XInclude}"
