@@ -427,7 +427,7 @@ def test_value_comparisons_run_by_libxml2_agree_with_xpath2(tei_all_file: Path) 
                     continue
                 expr = rules._expr(check.test)
                 assert expr._lxml is not None, f"not given to libxml2: {check.test}"
-                for node in rules._matches(rule, root):
+                for node in rules._matches(rule, root, {}):
                     variables: dict[str, object] = {}
                     for name, value in rule.lets:
                         variables[name] = rules._expr(value).run(node, root, variables)
@@ -438,6 +438,63 @@ def test_value_comparisons_run_by_libxml2_agree_with_xpath2(tei_all_file: Path) 
     assert found == ["An <msIdentifier> must contain either a <repository> or <location>.",
                      "Only one <additional> is allowed as a child of <msDesc>.",
                      "Only one <physDesc> is allowed as a child of <msDesc>."]
+
+
+def _nested(n: int) -> str:
+    """A text whose rules meet many nodes: paragraphs in paragraphs, lines in lines, divs."""
+    body = "".join(f'<div type="d{i}"><p>a<p>b</p></p><lg><l>x<l>y</l></l></lg><p rend="r">c</p></div>'
+                   for i in range(n))
+    return ('<TEI xmlns="http://www.tei-c.org/ns/1.0"><teiHeader><fileDesc><titleStmt><title>t</title>'
+            "</titleStmt><publicationStmt><p>p</p></publicationStmt><sourceDesc><p>s</p></sourceDesc>"
+            f"</fileDesc></teiHeader><text><body>{body}</body></text></TEI>")
+
+
+def test_rules_checked_once_over_a_document_find_what_they_find_node_by_node(
+        tei_all_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule met by many nodes has each check evaluated once over the document
+    (``(context)[not(test)]``): the findings, their order and their lines are those of the
+    evaluation node by node, on the cases and on a text where the rules fire many times."""
+    from ingest import schematron
+
+    rules = schematron.rules_of(str(tei_all_file))
+    batched = 0
+    real_failing = schematron.RuleSet._failing
+
+    def counting(self: schematron.RuleSet, rule: object, root: etree._Element) -> object:
+        nonlocal batched
+        found = real_failing(self, rule, root)  # type: ignore[arg-type]
+        batched += found is not None
+        return found
+
+    monkeypatch.setattr(schematron.RuleSet, "_failing", counting)
+    docs = [_parse(p) for p in GOOD if p.name not in ("xinclude.xml",)]
+    docs.append(etree.ElementTree(etree.fromstring(_nested(12))))
+    fired = 0
+    for doc in docs:
+        monkeypatch.setattr(schematron, "BATCH_FROM", 10**9)
+        one_by_one = rules.check(doc)
+        monkeypatch.setattr(schematron, "BATCH_FROM", 1)
+        assert rules.check(doc) == one_by_one
+        fired += len(one_by_one)
+    assert batched >= 20
+    nested = rules.check(etree.ElementTree(etree.fromstring(_nested(12))))
+    assert sum("inside other paragraphs" in f.message for f in nested) == 12
+    assert fired >= 24
+
+
+def test_a_test_on_an_attribute_holds_whatever_its_value(tmp_path: Path) -> None:
+    """In XPath, a node-set is true when it is not empty: ``@n`` holds on ``n=""``."""
+    from ingest import schematron
+
+    sch = tmp_path / "rules.sch"
+    sch.write_text('<schema xmlns="http://purl.oclc.org/dsdl/schematron"><pattern id="p">'
+                   '<rule context="x"><assert id="has-n" test="@n">x needs @n</assert></rule>'
+                   "</pattern></schema>", encoding="utf-8")
+    rules = schematron.RuleSet.load(sch)
+    for many in (1, 20):  # node by node, and once over the document
+        doc = etree.ElementTree(etree.fromstring("<r>" + '<x n=""/><x/>' * many + "</r>"))
+        found = rules.check(doc)
+        assert [f.rule for f in found] == ["has-n"] * many
 
 
 ATTRIBUTE_NAMES = ["n", "type", "when", "bogus", "rend", "who", "xml:id", "xml:lang", "cert", "resp", "ref",
