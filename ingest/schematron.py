@@ -102,12 +102,20 @@ class _Expr:
         import elementpath
 
         if self._ep is None:
-            parser = elementpath.XPath2Parser(namespaces=self.namespaces)
-            if "generate-id" in self.text:  # XSLT's, which Schematron rules may call
-                parser.external_function(_generate_id, name="generate-id", sequence_types=("node()?", "xs:string"))
-            self._ep = parser.parse(self.text)
+            try:
+                self._ep = self._parser(elementpath.XPath2Parser).parse(self.text)
+            except elementpath.ElementPathSyntaxError:  # XPath 3.1's (TEI's rules write ``'Q{' || @ns``)
+                from elementpath.xpath31 import XPath31Parser
+
+                self._ep = self._parser(XPath31Parser).parse(self.text)
         ctx = elementpath.XPathContext(root, item=node, variables=variables)
         return self._ep.get_results(ctx)
+
+    def _parser(self, kind: Any) -> Any:
+        parser = kind(namespaces=self.namespaces)
+        if "generate-id" in self.text:  # XSLT's, which Schematron rules may call
+            parser.external_function(_generate_id, name="generate-id", sequence_types=("node()?", "xs:string"))
+        return parser
 
     def boolean(self, node: Any, root: etree._Element, variables: dict[str, Any], xpath2: bool = False) -> bool:
         """Return the effective boolean value of the expression."""

@@ -273,6 +273,25 @@ def test_xslt_generate_id_in_tei_all_rules(tmp_path: Path, tei_all_file: Path, s
     assert not [p for p in v.problems if "could not be evaluated" in p.message]
 
 
+ATT_LIST = f"""<TEI xmlns="{TEI}"><teiHeader><fileDesc><titleStmt><title>t</title></titleStmt>
+<publicationStmt><p>p</p></publicationStmt><sourceDesc><p>s</p></sourceDesc></fileDesc></teiHeader>
+<text><body><schemaSpec ident="x" start="TEI"><moduleRef key="tei"/>
+<elementSpec ident="title" mode="change"><attList>
+<attDef ident="type" mode="delete"/><attDef ident="{{second}}" mode="delete"/>
+</attList></elementSpec></schemaSpec></body></text></TEI>"""
+
+
+@pytest.mark.parametrize(("second", "fired"), [("type", [4]), ("level", [])])
+def test_xpath_3_in_tei_all_rules(tmp_path: Path, tei_all_file: Path, second: str, fired: list[int]) -> None:
+    """tei_all's rule on attList joins strings with XPath 3.1's ``||``: an attribute
+    defined twice in a list is reported, two different ones are not, and the rule is run."""
+    odd = tmp_path / "odd.xml"
+    odd.write_text(ATT_LIST.format(second=second), encoding="utf-8")
+    (v,) = check_files([odd], "tei_all", tei_all_file)
+    assert [p.line for p in v.problems if "defined multiple times: type." in p.message] == fired
+    assert not [p for p in v.problems if "could not be evaluated" in p.message]
+
+
 def test_tei_all_embedded_schematron_rules_run(tmp_path: Path, tei_all_file: Path) -> None:
     text = (CASES / "novel.xml").read_text(encoding="utf-8")
     bad = tmp_path / "bad.xml"
