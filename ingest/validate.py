@@ -431,6 +431,9 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
         return fail(data.count(b"\n", 0, external.start()) + 1, 0,
                     f"declares the external parameter entity '{external.group(1).decode(errors='replace')}', "
                     "which would read another DTD; DTDs and external entities are not read", "xml.entities")
+    missing = _missing_dtd(data, path)
+    if missing:
+        return fail(missing[0], 0, missing[1], "xml.dtd")
     try:
         doc = etree.ElementTree(_parse(data, shown))
         if any(True for _ in doc.getroot().iter(_XI + "include")):
@@ -458,6 +461,46 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
 
 
 _XI = "{http://www.w3.org/2001/XInclude}"
+
+#: A DOCTYPE's external identifier: the system literal, after a public one or not.
+_DOCTYPE = re.compile(rb"""<!DOCTYPE\s+[^\s\[>]+\s+(?:SYSTEM|PUBLIC\s+(?:"[^"]*"|'[^']*'))\s+(?:"([^"]*)"|'([^']*)')""")
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _missing_dtd(data: bytes, path: Path) -> tuple[int, str] | None:
+    """Return (line, message) when the DOCTYPE names a local DTD that is not there.
+
+    No DTD is read here. But a parser that reads DTDs, as jing's does, stops on a DTD it
+    cannot find, before the document: such a document is broken wherever it goes. A DTD
+    named by a URL that is not a file is not looked for (no network access).
+    """
+    if b"<!DOCTYPE" not in data[:65536]:
+        return None
+    # comments out, their lines kept: a DOCTYPE in a comment is none
+    head = _COMMENT.sub(lambda c: b"\n" * c.group().count(b"\n"), data[:65536])
+    m = _DOCTYPE.search(head)
+    if not m or re.search(rb"<[^?!]", head[:m.start()]):  # none, or not before the root element
+        return None
+    system = (m.group(1) if m.group(1) is not None else m.group(2) or b"").decode("utf-8", "replace")
+    if not system:
+        return None
+    if system.startswith("file:"):
+        from urllib.parse import unquote, urlsplit
+
+        where = Path(unquote(urlsplit(system).path))
+    elif _SCHEME.match(system) and not re.match(r"[A-Za-z]:[\\/]", system):
+        return None  # http: and the like: not fetched
+    else:
+        from urllib.parse import unquote
+
+        where = path.parent / unquote(system)
+    if where.is_file():
+        return None
+    return (head.count(b"\n", 0, m.start()) + 1,
+            f"its DOCTYPE names the DTD '{system}', which cannot be found ({where}): a parser that reads "
+            "DTDs, as jing's does, stops there (tei-ingest reads no DTD)")
+
 
 #: The encoding an ASCII-compatible document names in its XML declaration.
 _ENCODING = re.compile(rb"""(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']""")

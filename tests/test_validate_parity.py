@@ -273,6 +273,36 @@ def test_xslt_generate_id_in_tei_all_rules(tmp_path: Path, tei_all_file: Path, s
     assert not [p for p in v.problems if "could not be evaluated" in p.message]
 
 
+@pytest.mark.parametrize(("doctype", "present", "missing"), [
+    ('<!DOCTYPE TEI SYSTEM "tei.dtd">', "tei.dtd", True),
+    ('<!DOCTYPE TEI PUBLIC "-//TEI//DTD TEI P5//EN" \'dtd/tei%20all.dtd\' [ <!ENTITY x "y"> ]>',
+     "dtd/tei all.dtd", True),
+    ("<!DOCTYPE TEI [ <!ENTITY x 'y'> ]>", "", False),
+    ('<!-- <!DOCTYPE TEI SYSTEM "tei.dtd">\n-->', "", False),  # in a comment: none (seen in a real letter)
+])
+def test_a_doctype_naming_a_dtd_that_is_not_there_is_an_error(tmp_path: Path, tei_all_file: Path, jing: str,
+                                                               doctype: str, present: str, missing: bool) -> None:
+    """No DTD is read, but jing's parser stops on a DTD it cannot find (without a line):
+    the same verdict, said at the DOCTYPE; once the DTD is there, both find the document valid."""
+    text = (CASES / "letter.xml").read_text(encoding="utf-8")
+    assert text.startswith("<?xml") and "<!DOCTYPE" not in text
+    first, rest = text.split("\n", 1)
+    doc = tmp_path / "letter.xml"
+    doc.write_text(f"{first}\n{doctype}\n{rest}", encoding="utf-8")
+    (v,) = check_files([doc], "tei_all", tei_all_file, schematron=False)
+    jing_rc = subprocess.run([jing, str(tei_all_file), str(doc)], capture_output=True, check=False).returncode
+    assert (not v.valid, jing_rc != 0) == (missing, missing)
+    if missing:
+        assert [(p.line, p.rule) for p in v.problems] == [(2, "xml.dtd")]
+        assert "cannot be found" in v.problems[0].message
+        dtd = tmp_path / present
+        dtd.parent.mkdir(exist_ok=True)
+        dtd.write_text("<!-- empty -->\n", encoding="utf-8")
+        (v,) = check_files([doc], "tei_all", tei_all_file, schematron=False)
+        assert v.valid
+        assert subprocess.run([jing, str(tei_all_file), str(doc)], capture_output=True, check=False).returncode == 0
+
+
 ATT_LIST = f"""<TEI xmlns="{TEI}"><teiHeader><fileDesc><titleStmt><title>t</title></titleStmt>
 <publicationStmt><p>p</p></publicationStmt><sourceDesc><p>s</p></sourceDesc></fileDesc></teiHeader>
 <text><body><schemaSpec ident="x" start="TEI"><moduleRef key="tei"/>
