@@ -37,6 +37,7 @@ SCH = "http://purl.oclc.org/dsdl/schematron"
 _S = "{" + SCH + "}"
 DEBUG = False
 _CURRENT = "current_node_"
+_CODEPOINTS = "http://www.w3.org/2005/xpath-functions/collation/codepoint"
 _WARNING_ROLES = frozenset({"warning", "warn", "nonfatal", "info", "information"})
 #: From how many nodes of a rule its checks are each evaluated once over the document.
 BATCH_FROM = 8
@@ -112,7 +113,9 @@ class _Expr:
         return self._ep.get_results(ctx)
 
     def _parser(self, kind: Any) -> Any:
-        parser = kind(namespaces=self.namespaces)
+        # XPath's default collation, whatever the process's locale (elementpath would take
+        # LC_COLLATE's, and fail where that names a locale the machine lacks)
+        parser = kind(namespaces=self.namespaces, default_collation=_CODEPOINTS)
         if "generate-id" in self.text:  # XSLT's, which Schematron rules may call
             parser.external_function(_generate_id, name="generate-id", sequence_types=("node()?", "xs:string"))
         return parser
