@@ -262,7 +262,8 @@ class Grammar:
         disk.write(data, "rng", self._key, "reduced", entry)
         return data
 
-    def wording(self, elements: frozenset[Name], attributes: frozenset[Name]) -> etree.RelaxNG | None:
+    def wording(self, elements: frozenset[Name], attributes: frozenset[Name], root: Name | None = None
+                ) -> etree.RelaxNG | None:
         """Return the schema that words the errors of an invalid document with these names, or
         None when only the full schema can.
 
@@ -276,11 +277,19 @@ class Grammar:
         as stubs (kept with empty content: they never occur in the document), so that its
         automaton is the full schema's, and the attributes; and so on for a few rounds,
         after which the full schema words the document.
+
+        A ``root`` the schema does not start with (TEI in no namespace, a P4 ``TEI.2``) is
+        refused before anything inside it is looked at: the start's elements as stubs and
+        nothing else word it as the full schema does.
         """
         if not self.reducible:
             return None
         elements, attributes = elements & self.known, attributes & self.known
         stubs: frozenset[Name] = frozenset()
+        if root is not None:
+            start, _ = self._referred(None)
+            if root not in start:
+                elements, attributes, stubs = frozenset(), frozenset(), start
         for _ in range(4):
             compiled = _compile_reduced(self, elements, attributes, False, None, stubs)
             dead = _DEAD_NAMES.get(id(compiled), frozenset())
@@ -293,9 +302,10 @@ class Grammar:
             stubs, attributes = grown
         return None
 
-    def _referred(self, names: frozenset[Name]) -> tuple[frozenset[Name], frozenset[Name]]:
+    def _referred(self, names: frozenset[Name] | None) -> tuple[frozenset[Name], frozenset[Name]]:
         """Return the element and attribute names the content of the named elements' patterns
-        refers to (through definitions, not into the elements it contains)."""
+        refers to (through definitions, not into the elements it contains); None: those the
+        grammar's start refers to."""
         root = self.template.getroot()
         defines: dict[str, list[etree._Element]] = {}
         for d in root.iter(_R + "define"):
@@ -303,7 +313,8 @@ class Grammar:
         found_elements: set[Name] = set()
         found_attributes: set[Name] = set()
         seen: set[str] = set()
-        stack = [k for el in root.iter(_R + "element") if _plain_name(el, False) in names for k in _patterns(el)]
+        stack = [k for el in root.iter(_R + "start") for k in _patterns(el)] if names is None else \
+            [k for el in root.iter(_R + "element") if _plain_name(el, False) in names for k in _patterns(el)]
         while stack:
             node = stack.pop()
             if node.tag == _R + "ref":
@@ -925,7 +936,7 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
         if rng.validate(doc):
             out.append(())
             continue
-        worded = g.wording(names[k][0], names[k][1])
+        worded = g.wording(names[k][0], names[k][1], _split(doc.getroot().tag))
         if worded is not None and not worded.validate(doc) and len(worded.error_log):
             entries = list(worded.error_log)
         else:  # the full schema has the last word (and words what its reduction cannot: a root it does not match)
