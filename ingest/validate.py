@@ -82,7 +82,7 @@ def _parse(data: bytes, base_url: str) -> etree._Element:
         root = etree.fromstring(data, parser, base_url=base_url)
     except etree.XMLSyntaxError:
         errors = list(parser.error_log)  # this parse's own (the exception's holds the thread's earlier ones)
-        fatal = [e for e in errors if e.type_name not in _NOT_FATAL]
+        fatal = [e for e in errors if e.type_name not in _NOT_FATAL and e.level_name != "WARNING"]
         if not errors:
             raise
         if fatal:  # the error that makes it not well-formed, not one of those let through
