@@ -162,6 +162,13 @@ class Grammar:
         self._last: tuple[frozenset[Name], frozenset[Name], bool, frozenset[Pair] | None, etree.RelaxNG] | None \
             = None
         self._patterns: tuple[_Pattern, ...] | None = None
+        self._defines: dict[str, list[etree._Element]] | None = None
+        self._allowed: dict[Name, frozenset[Name] | None] = {}
+
+    @property
+    def _kinds(self) -> frozenset[tuple[Name, bool]]:
+        """The plain names of the schema's patterns, each with whether it is an attribute's."""
+        return frozenset((p.name, p.attribute) for p in self.patterns)
 
     @property
     def patterns(self) -> tuple[_Pattern, ...]:
@@ -306,12 +313,21 @@ class Grammar:
         """Return the element and attribute names the content of the named elements' patterns
         refers to (through definitions, not into the elements it contains); None: those the
         grammar's start refers to."""
+        elements, attributes, _ = self._walk(names)
+        return elements & self.known, attributes & self.known
+
+    def _walk(self, names: frozenset[Name] | None) -> tuple[frozenset[Name], frozenset[Name], bool]:
+        """``_referred``'s names, not yet limited to the known ones, and whether every
+        attribute pattern met has a plain name (not a name class)."""
         root = self.template.getroot()
-        defines: dict[str, list[etree._Element]] = {}
-        for d in root.iter(_R + "define"):
-            defines.setdefault(d.get("name", ""), []).append(d)
+        if self._defines is None:
+            self._defines = {}
+            for d in root.iter(_R + "define"):
+                self._defines.setdefault(d.get("name", ""), []).append(d)
+        defines = self._defines
         found_elements: set[Name] = set()
         found_attributes: set[Name] = set()
+        plain = True
         seen: set[str] = set()
         stack = [k for el in root.iter(_R + "start") for k in _patterns(el)] if names is None else \
             [k for el in root.iter(_R + "element") if _plain_name(el, False) in names for k in _patterns(el)]
@@ -324,11 +340,63 @@ class Grammar:
                     stack.extend(k for d in defines.get(name, ()) for k in _patterns(d))
             elif node.tag in (_R + "element", _R + "attribute"):
                 found = _plain_name(node, node.tag == _R + "attribute")
+                if found is None and node.tag == _R + "attribute":
+                    found = _prefixed_name(node)
                 if found is not None:
                     (found_attributes if node.tag == _R + "attribute" else found_elements).add(found)
+                elif node.tag == _R + "attribute":
+                    plain = False
             else:
                 stack.extend(k for k in node if isinstance(k.tag, str))
-        return frozenset(found_elements) & self.known, frozenset(found_attributes) & self.known
+        return frozenset(found_elements), frozenset(found_attributes), plain
+
+    def unchecked_attributes(self, doc: etree._ElementTree, entries: Sequence[Any]) -> list[Any]:
+        """Return the errors libxml2 leaves out on attributes the schema does not allow.
+
+        libxml2 checks an element's attributes after its content, and where a content
+        model compiled to an automaton fails (a required child missing), it never checks
+        them, while jing reports such an attribute first, at the start tag. So the
+        elements around each error, and their ancestors, are looked at here: an attribute
+        whose name no pattern of its element has is an error as libxml2 would word it. An
+        element the schema does not know, or whose attributes take a name class, is left
+        to libxml2; so are wrong values of attributes it allows.
+        """
+        reported = {(e.path, str(e.message)) for e in entries}
+        seen: set[etree._Element] = set()
+        out: list[_Entry] = []
+        for e in entries:
+            nodes = _nodes(doc, e.path)
+            if not nodes:
+                continue
+            node: etree._Element | None = nodes[0]
+            m = _NAMED.match(str(e.message))
+            named = (m.group(1) or m.group(2)) if m else None
+            if e.type_name in ("RELAXNG_ERR_ELEMWRONG", "RELAXNG_ERR_ELEMNAME") and named \
+                    and node is not None and etree.QName(node).localname == named:
+                node = node.getparent()  # an element not allowed where it is: its attributes are not looked at
+            while node is not None and node not in seen:
+                seen.add(node)
+                name = _split(node.tag)
+                allowed = self._attributes_of(name) if (name, False) in self._kinds else None
+                if allowed is not None:
+                    for key in node.attrib:
+                        attribute = _split(str(key))
+                        if attribute not in allowed:
+                            path = doc.getpath(node)
+                            message = f"Invalid attribute {attribute[1]} for element {name[1]}"
+                            if (path, message) not in reported:
+                                line = node.sourceline
+                                out.append(_Entry(line if isinstance(line, int) else 0, 0,
+                                                  "RELAXNG_ERR_INVALIDATTR", message, path))
+                node = node.getparent()
+        return out
+
+    def _attributes_of(self, element: Name) -> frozenset[Name] | None:
+        """Return the attribute names the element's patterns allow, None where a name class does."""
+        if element not in self._allowed:  # the template is read only for an invalid document
+            _, attributes, plain = self._walk(frozenset({element}))
+            self._allowed[element] = attributes if plain else None
+        return self._allowed[element]
 
     def validator(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True,
                   pairs: frozenset[Pair] | None = None) -> etree.RelaxNG:
@@ -492,6 +560,15 @@ def _plain_name(el: etree._Element, attribute: bool) -> Name | None:
     return ns, (first.text or "").strip()
 
 
+
+
+def _prefixed_name(el: etree._Element) -> Name | None:
+    """Return the name of an attribute pattern named with a prefix (``xml:id``), or None."""
+    prefix, _, local = (el.get("name") or "").strip().partition(":")
+    if not local:
+        return None
+    ns = XML_NS if prefix == "xml" else el.nsmap.get(prefix)
+    return (ns, local) if ns else None
 
 
 def _is(el: etree._Element, tag: str) -> bool:
@@ -937,6 +1014,7 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
             out.append(())
             continue
         worded = g.wording(names[k][0], names[k][1], _split(doc.getroot().tag))
+        entries: list[Any]
         if worded is not None and not worded.validate(doc) and len(worded.error_log):
             entries = list(worded.error_log)
         else:  # the full schema has the last word (and words what its reduction cannot: a root it does not match)
@@ -946,7 +1024,8 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
                 continue
             entries = list(full.error_log)
         data = sources[k] if sources is not None else None
-        out.append(first_errors(doc, entries, data) or (Error(0, 0, "invalid against the schema"),))
+        out.append(first_errors(doc, entries, data, g.unchecked_attributes(doc, entries))
+                   or (Error(0, 0, "invalid against the schema"),))
     return out
 
 
@@ -958,7 +1037,18 @@ _SPECIFIC = frozenset({
 })
 
 
-def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None) -> tuple[Error, ...]:
+class _Entry(NamedTuple):
+    """An error found here rather than by libxml2, with the fields of libxml2's log entries."""
+
+    line: int
+    column: int
+    type_name: str
+    message: str
+    path: str
+
+
+def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None,
+                 attributes: Sequence[Any] = ()) -> tuple[Error, ...]:
     """Return libxml2's errors, the first one where jing reports it and the rest in line order.
 
     libxml2 reports a failure at the parent that could not match before the node at
@@ -980,8 +1070,9 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
                 runs[-1] = e
             continue
         runs.append(e)
-    # the first run stands in any case; another only for a specific error (the others restate a parent's)
-    candidates = [runs[0], *(r for r in runs[1:] if r.type_name in _SPECIFIC)]
+    # the first run stands in any case; another only for a specific error (the others restate a
+    # parent's); and each attribute error libxml2 left out (``Grammar.unchecked_attributes``)
+    candidates = [runs[0], *(r for r in runs[1:] if r.type_name in _SPECIFIC), *attributes]
     others = [e for e in entries if e.type_name in _SPECIFIC and all(e is not c for c in candidates)]
     jing: list[int | None] = [None] * (len(candidates) + len(others))
     if data:
