@@ -164,6 +164,8 @@ class Grammar:
         self._patterns: tuple[_Pattern, ...] | None = None
         self._defines: dict[str, list[etree._Element]] | None = None
         self._allowed: dict[Name, frozenset[Name] | None] = {}
+        self._attribute_patterns: dict[Name, dict[Name, list[etree._Element]]] = {}
+        self._value_schemas: dict[tuple[Name, Name], etree.RelaxNG | None] = {}
 
     @property
     def _kinds(self) -> frozenset[tuple[Name, bool]]:
@@ -316,9 +318,11 @@ class Grammar:
         elements, attributes, _ = self._walk(names)
         return elements & self.known, attributes & self.known
 
-    def _walk(self, names: frozenset[Name] | None) -> tuple[frozenset[Name], frozenset[Name], bool]:
+    def _walk(self, names: frozenset[Name] | None, patterns: dict[Name, list[etree._Element]] | None = None
+              ) -> tuple[frozenset[Name], frozenset[Name], bool]:
         """``_referred``'s names, not yet limited to the known ones, and whether every
-        attribute pattern met has a plain name (not a name class)."""
+        attribute pattern met has a plain name (not a name class); each attribute's patterns
+        go into ``patterns`` when given."""
         root = self.template.getroot()
         if self._defines is None:
             self._defines = {}
@@ -344,6 +348,8 @@ class Grammar:
                     found = _prefixed_name(node)
                 if found is not None:
                     (found_attributes if node.tag == _R + "attribute" else found_elements).add(found)
+                    if patterns is not None and node.tag == _R + "attribute":
+                        patterns.setdefault(found, []).append(node)
                 elif node.tag == _R + "attribute":
                     plain = False
             else:
@@ -379,9 +385,9 @@ class Grammar:
                 name = _split(node.tag)
                 allowed = self._attributes_of(name) if (name, False) in self._kinds else None
                 if allowed is not None:
-                    for key in node.attrib:
+                    for key, value in node.attrib.items():
                         attribute = _split(str(key))
-                        if attribute not in allowed:
+                        if attribute not in allowed or not self._value_allowed(name, attribute, str(value)):
                             path = doc.getpath(node)
                             message = f"Invalid attribute {attribute[1]} for element {name[1]}"
                             if (path, message) not in reported:
@@ -394,9 +400,54 @@ class Grammar:
     def _attributes_of(self, element: Name) -> frozenset[Name] | None:
         """Return the attribute names the element's patterns allow, None where a name class does."""
         if element not in self._allowed:  # the template is read only for an invalid document
-            _, attributes, plain = self._walk(frozenset({element}))
+            patterns: dict[Name, list[etree._Element]] = {}
+            _, attributes, plain = self._walk(frozenset({element}), patterns)
             self._allowed[element] = attributes if plain else None
+            self._attribute_patterns[element] = patterns
         return self._allowed[element]
+
+    def _value_allowed(self, element: Name, attribute: Name, value: str) -> bool:
+        """Whether a value matches one of the element's patterns for the attribute: a
+        grammar of those patterns alone (and the definitions they refer to), compiled once."""
+        key = (element, attribute)
+        if key not in self._value_schemas:
+            self._value_schemas[key] = self._value_schema(self._attribute_patterns.get(element, {}).get(attribute, []))
+        schema = self._value_schemas[key]
+        if schema is None:
+            return True  # left to libxml2
+        probe = etree.Element("probe")
+        probe.set(f"{{{attribute[0]}}}{attribute[1]}" if attribute[0] else attribute[1], value)
+        return bool(schema.validate(etree.ElementTree(probe)))
+
+    def _value_schema(self, patterns: list[etree._Element]) -> etree.RelaxNG | None:
+        if not patterns:
+            return None
+        root = self.template.getroot()
+        grammar = etree.Element(_R + "grammar", nsmap={k: v for k, v in root.nsmap.items() if k})
+        choice = etree.SubElement(etree.SubElement(etree.SubElement(grammar, _R + "start"), _R + "element",
+                                                   name="probe", ns=""), _R + "choice")
+        wanted: list[str] = []
+        for pattern in patterns:
+            part = copy.deepcopy(pattern)
+            part.set("datatypeLibrary", _inherited(pattern, "datatypeLibrary") or "")
+            choice.append(part)
+            wanted.extend(r.get("name", "") for r in part.iter(_R + "ref"))
+        done: set[str] = set()
+        defines = self._defines or {}
+        while wanted:
+            name = wanted.pop()
+            if name in done:
+                continue
+            done.add(name)
+            for d in defines.get(name, ()):
+                part = copy.deepcopy(d)
+                part.set("datatypeLibrary", _inherited(d, "datatypeLibrary") or "")
+                grammar.append(part)
+                wanted.extend(r.get("name", "") for r in part.iter(_R + "ref"))
+        try:
+            return etree.RelaxNG(etree.ElementTree(grammar))
+        except etree.RelaxNGParseError:
+            return None
 
     def validator(self, elements: frozenset[Name], attributes: frozenset[Name], flat: bool = True,
                   pairs: frozenset[Pair] | None = None) -> etree.RelaxNG:
@@ -1151,7 +1202,8 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
                 culprit = next((c for c in children if etree.QName(c).localname == named), None)
             node = node if culprit is None else culprit
         what = ("end" if e.type_name == "RELAXNG_ERR_NOELEM" else
-                "text" if e.type_name == "RELAXNG_ERR_TEXTWRONG" or "element text" in e.message else "start")
+                "text" if e.type_name == "RELAXNG_ERR_TEXTWRONG" or "element text" in e.message
+                or str(e.message).endswith("extra content: text") else "start")
         at_fault.setdefault(node, []).append((n, what))
     # their positions among the elements in document order, as expat meets them
     wanted: dict[int, list[tuple[int, str]]] = {}

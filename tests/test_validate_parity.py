@@ -50,6 +50,8 @@ BREAKS = [
     # not look at its attributes, jing reports the attribute first
     ("attribute-on-an-incomplete-element", "novel.xml",
      re.compile(r"<fileDesc>(.*?)<sourceDesc>.*?</sourceDesc>", re.S), r'<fileDesc who="x">\1'),
+    ("attribute-value-on-an-incomplete-element", "novel.xml",
+     re.compile(r"<fileDesc>(.*?)<sourceDesc>.*?</sourceDesc>", re.S), r'<fileDesc xml:id="#x">\1'),
     ("attribute-on-an-incomplete-ancestor", "letter.xml",
      re.compile(r"<titleStmt>(.*?)</titleStmt>", re.S), r'<titleStmt type="x">\n      </titleStmt>'),
     # a P4 document's root, and a TEI element the schema does not start with
@@ -781,3 +783,12 @@ def test_encoding_names_jings_parser_refuses_are_errors(name: str, refused: bool
     assert (problem is not None) is refused
     if hint:
         assert problem is not None and f'the registered name is "{hint}"' in problem
+
+
+def test_extra_text_is_placed_at_the_text_as_jing_places_it() -> None:
+    """libxml2 may say "Element profileDesc has extra content: text" at the element's start
+    (seen on a damaged real letter); jing reports the text where it begins."""
+    data = b"<a>\n  <b>\n\n    x<!-- c --></b>\n</a>\n"
+    doc = etree.ElementTree(etree.fromstring(data))
+    entry = rng._Entry(2, 0, "RELAXNG_ERR_EXTRACONTENT", "Element b has extra content: text", "/a/b")
+    assert [e.line for e in rng.first_errors(doc, [entry], data)] == [4]
