@@ -1132,7 +1132,8 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
             jing = _jing_lines(doc, data, candidates + others, extra)
     placed = [(at, 0, e) if at else (e.line, e.column, e)
               for at, e in zip(jing, candidates + others, strict=True)]
-    line, column, first = min(placed[: len(candidates)], key=lambda t: t[0])
+    # (an error without a line, "Element x failed to validate attributes", comes last)
+    line, column, first = min(placed[: len(candidates)], key=lambda t: (t[0] <= 0, t[0]))
     # the others in line order, each where jing reports it too
     rest = sorted((Error(at, col, _worded(doc, e)) for at, col, e in placed
                    if e is not first and e.type_name in _SPECIFIC), key=lambda err: err.line)
@@ -1203,7 +1204,7 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
             node = node if culprit is None else culprit
         what = ("end" if e.type_name == "RELAXNG_ERR_NOELEM" else
                 "text" if e.type_name == "RELAXNG_ERR_TEXTWRONG" or "element text" in e.message
-                or str(e.message).endswith("extra content: text") else "start")
+                or str(e.message).endswith(("extra content: text", "got text")) else "start")
         at_fault.setdefault(node, []).append((n, what))
     # their positions among the elements in document order, as expat meets them
     wanted: dict[int, list[tuple[int, str]]] = {}
