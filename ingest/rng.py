@@ -1067,19 +1067,21 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
         worded = g.wording(names[k][0], names[k][1], _split(doc.getroot().tag))
         entries: list[Any]
         if worded is not None and not worded.validate(doc) and len(worded.error_log):
-            entries = list(worded.error_log)
+            schema = worded
         else:  # the full schema has the last word (and words what its reduction cannot: a root it does not match)
-            full = compile_full(path)
-            if full.validate(doc):
+            schema = compile_full(path)
+            if schema.validate(doc):
                 out.append(())
                 continue
-            entries = list(full.error_log)
+        entries = _without_echoes(doc, list(schema.error_log), schema)
         data = sources[k] if sources is not None else None
         out.append(first_errors(doc, entries, data, g.unchecked_attributes(doc, entries))
                    or (Error(0, 0, "invalid against the schema"),))
     return out
 
 
+#: libxml2's two errors for one child its parent did not expect.
+_WRONG_CHILD = frozenset({"RELAXNG_ERR_ELEMWRONG", "RELAXNG_ERR_ELEMNAME"})
 #: libxml2 errors that name the node at fault (the others restate a failure of a parent).
 _SPECIFIC = frozenset({
     "RELAXNG_ERR_INVALIDATTR", "RELAXNG_ERR_ELEMWRONG", "RELAXNG_ERR_TEXTWRONG", "RELAXNG_ERR_NOELEM",
@@ -1114,17 +1116,32 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
     if not entries:
         return ()
     runs: list[Any] = []
+    seen: list[str] = []  # the paths of the errors before
+    dropped: list[Any] = []  # said again of an element already found at fault inside
     for e in entries:
         best = runs[-1] if runs else None
+        restated = bool(e.path) and e.type_name in _WRONG_CHILD and _restated(doc, e, seen)
+        if e.path:
+            seen.append(e.path)
         if best is not None and e.path and best.path and e.path.startswith(best.path + "/"):
             if e.type_name in _SPECIFIC:
+                if best.type_name in _WRONG_CHILD:  # a wrong child said at its parent: the error inside it stands
+                    dropped.append(best)
                 runs[-1] = e
+            continue
+        if best is not None and e.path and e.path == best.path and e.type_name in _WRONG_CHILD \
+                and best.type_name in _WRONG_CHILD:
+            dropped.append(e)  # "Did not expect element x there", then "Expecting element y, got x": one failure
+            continue
+        if restated:
+            dropped.append(e)
             continue
         runs.append(e)
     # the first run stands in any case; another only for a specific error (the others restate a
     # parent's); and each attribute error libxml2 left out (``Grammar.unchecked_attributes``)
     candidates = [runs[0], *(r for r in runs[1:] if r.type_name in _SPECIFIC), *attributes]
-    others = [e for e in entries if e.type_name in _SPECIFIC and all(e is not c for c in candidates)]
+    others = [e for e in entries if e.type_name in _SPECIFIC and all(e is not c for c in candidates)
+              and all(e is not d for d in dropped)]
     jing: list[int | None] = [None] * (len(candidates) + len(others))
     if data:
         extra = [e.path for e in entries if e.type_name == "RELAXNG_ERR_EXTRACONTENT" and e.path]
@@ -1138,6 +1155,51 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
     rest = sorted((Error(at, col, _worded(doc, e)) for at, col, e in placed
                    if e is not first and e.type_name in _SPECIFIC), key=lambda err: err.line)
     return (Error(line, column, _worded(doc, first)), *rest)
+
+
+_INVALID_ATTRIBUTE = re.compile(r"Invalid attribute (\S+) for element ")
+
+
+def _without_echoes(doc: etree._ElementTree, entries: list[Any], schema: etree.RelaxNG) -> list[Any]:
+    """Return libxml2's errors without those a wrong attribute value only echoes.
+
+    Where an element's attributes are matched with its content, a wrong value makes the
+    content fail too: "Expecting an element place, got nothing" on a listPlace full of
+    places, beside "Invalid attribute type for element listPlace". jing reports the
+    value alone. So the document is checked again without the attributes at fault, and
+    an error at or inside their element that is then gone is left out.
+    """
+    wrong: dict[str, set[str]] = {}
+    for e in entries:
+        m = _INVALID_ATTRIBUTE.match(str(e.message))
+        if m and e.path:
+            wrong.setdefault(e.path, set()).add(m.group(1))
+    if not wrong or not any(e.path and not _INVALID_ATTRIBUTE.match(str(e.message))
+                            and any(e.path == p or e.path.startswith(p + "/") for p in wrong) for e in entries):
+        return entries
+    trial = copy.deepcopy(doc)
+    for path, names in wrong.items():
+        for node in _nodes(trial, path)[:1]:
+            for key in list(node.attrib):
+                if etree.QName(key).localname in names:
+                    del node.attrib[key]
+    schema.validate(trial)
+    still = {(e.path, str(e.message)) for e in schema.error_log}
+    return [e for e in entries if _INVALID_ATTRIBUTE.match(str(e.message)) or not e.path
+            or not any(e.path == p or e.path.startswith(p + "/") for p in wrong)
+            or (e.path, str(e.message)) in still]
+
+
+def _restated(doc: etree._ElementTree, entry: Any, before: Sequence[str]) -> bool:
+    """Whether "Did not expect element x there", said at x itself after errors inside x,
+    only says that x failed (its parent could then not take it): jing reports the error
+    inside, not x."""
+    m = _NAMED.match(str(entry.message))
+    named = (m.group(1) or m.group(2)) if m else None
+    if not named or not any(p.startswith(entry.path + "/") for p in before):
+        return False
+    nodes = _nodes(doc, entry.path)
+    return bool(nodes) and etree.QName(nodes[0]).localname == named
 
 
 def _worded(doc: etree._ElementTree, entry: Any) -> str:
