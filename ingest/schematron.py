@@ -13,7 +13,8 @@ or a standalone ``.sch``) and evaluated directly:
   where that gives the same answers (no variables, no ``position()``, ``last()`` or
   ``current()``): a play's 20,000 paragraphs cost one XPath call, not 20,000;
 * an expression that XPath 1.0 can compile runs in libxml2; any other runs in
-  ``elementpath`` (XPath 2.0), imported only when a document needs it;
+  ``elementpath`` (XPath 2.0, or 3.1 where 2.0 cannot parse it), imported only when a
+  document needs it;
 * ``role`` "warning", "warn", "nonfatal", "info" or "information" gives a warning,
   anything else an error.
 """

@@ -485,15 +485,13 @@ def _missing_dtd(data: bytes, path: Path) -> tuple[int, str] | None:
     system = (m.group(1) if m.group(1) is not None else m.group(2) or b"").decode("utf-8", "replace")
     if not system:
         return None
-    if system.startswith("file:"):
-        from urllib.parse import unquote, urlsplit
+    from urllib.parse import unquote, urlsplit
 
+    if system.startswith("file:"):
         where = Path(unquote(urlsplit(system).path))
     elif _SCHEME.match(system) and not re.match(r"[A-Za-z]:[\\/]", system):
         return None  # http: and the like: not fetched
     else:
-        from urllib.parse import unquote
-
         where = path.parent / unquote(system)
     if where.is_file():
         return None
