@@ -164,13 +164,16 @@ class Grammar:
         self._patterns: tuple[_Pattern, ...] | None = None
         self._defines: dict[str, list[etree._Element]] | None = None
         self._allowed: dict[Name, frozenset[Name] | None] = {}
+        self._element_names: frozenset[Name] | None = None
         self._attribute_patterns: dict[Name, dict[Name, list[etree._Element]]] = {}
         self._value_schemas: dict[tuple[Name, Name], etree.RelaxNG | None] = {}
 
     @property
-    def _kinds(self) -> frozenset[tuple[Name, bool]]:
-        """The plain names of the schema's patterns, each with whether it is an attribute's."""
-        return frozenset((p.name, p.attribute) for p in self.patterns)
+    def _elements(self) -> frozenset[Name]:
+        """The plain names of the schema's element patterns (made once, for an invalid document)."""
+        if self._element_names is None:
+            self._element_names = frozenset(p.name for p in self.patterns if not p.attribute)
+        return self._element_names
 
     @property
     def patterns(self) -> tuple[_Pattern, ...]:
@@ -383,7 +386,7 @@ class Grammar:
             while node is not None and node not in seen:
                 seen.add(node)
                 name = _split(node.tag)
-                allowed = self._attributes_of(name) if (name, False) in self._kinds else None
+                allowed = self._attributes_of(name) if name in self._elements else None
                 if allowed is not None:
                     for key, value in node.attrib.items():
                         attribute = _split(str(key))
