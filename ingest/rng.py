@@ -39,7 +39,7 @@ import hashlib
 import marshal
 import re
 from collections.abc import Iterable, Sequence
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -399,6 +399,50 @@ class Grammar:
                                                   "RELAXNG_ERR_INVALIDATTR", message, path))
                 node = node.getparent()
         return out
+
+    def first_wrong_child(self, doc: etree._ElementTree, schema: etree.RelaxNG, node: etree._Element
+                          ) -> etree._Element | None:
+        """Return the child jing stops at where libxml2 says only that the node's content
+        failed, or None to leave it to libxml2's pointers.
+
+        libxml2 may blame a good child (a ``person`` of a ``listPerson`` where a later
+        ``persName`` is at fault). Where a child has a name the node's patterns never allow,
+        the first child jing refuses is at it or before it: the node is checked with its
+        children cut after the first k, and the smallest k that fails gives that child
+        (a binary search; the document is put back as it was).
+        """
+        name = _split(node.tag)
+        if name not in self._elements:
+            return None
+        allowed, _ = self._referred(frozenset({name}))
+        children = list(node.iterchildren(etree.Element))
+        outside = next((i for i, c in enumerate(children) if _split(c.tag) not in allowed), None)
+        if outside is None:
+            return None
+        path = doc.getpath(node)
+
+        def fails(k: int) -> bool:
+            cut = children[k:]
+            places = [node.index(c) for c in cut]
+            for c in cut:
+                node.remove(c)
+            try:
+                schema.validate(doc)
+                return any(e.path == path and e.type_name in _WRONG_CHILD for e in schema.error_log)
+            finally:
+                for place, c in zip(places, cut, strict=True):
+                    node.insert(place, c)
+
+        low, high = 1, outside + 1
+        if not fails(high):
+            return None
+        while low < high:
+            middle = (low + high) // 2
+            if fails(middle):
+                high = middle
+            else:
+                low = middle + 1
+        return children[low - 1]
 
     def _attributes_of(self, element: Name) -> frozenset[Name] | None:
         """Return the attribute names the element's patterns allow, None where a name class does."""
@@ -1078,7 +1122,8 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
                 continue
         entries = _without_echoes(doc, list(schema.error_log), schema)
         data = sources[k] if sources is not None else None
-        out.append(first_errors(doc, entries, data, g.unchecked_attributes(doc, entries))
+        out.append(first_errors(doc, entries, data, g.unchecked_attributes(doc, entries),
+                                partial(g.first_wrong_child, doc, schema))
                    or (Error(0, 0, "invalid against the schema"),))
     return out
 
@@ -1104,7 +1149,7 @@ class _Entry(NamedTuple):
 
 
 def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None,
-                 attributes: Sequence[Any] = ()) -> tuple[Error, ...]:
+                 attributes: Sequence[Any] = (), culprit: Any = None) -> tuple[Error, ...]:
     """Return libxml2's errors, the first one where jing reports it and the rest in line order.
 
     libxml2 reports a failure at the parent that could not match before the node at
@@ -1146,18 +1191,25 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
     others = [e for e in entries if e.type_name in _SPECIFIC and all(e is not c for c in candidates)
               and all(e is not d for d in dropped)]
     jing: list[int | None] = [None] * (len(candidates) + len(others))
+    renamed: dict[int, str] = {}
     if data:
         extra = [e.path for e in entries if e.type_name == "RELAXNG_ERR_EXTRACONTENT" and e.path]
-        with contextlib.suppress(Exception):  # the location is a refinement; libxml2's stands
-            jing = _jing_lines(doc, data, candidates + others, extra)
+        try:
+            jing = _jing_lines(doc, data, candidates + others, extra, culprit, renamed)
+        except Exception:  # noqa: BLE001  # the location is a refinement; libxml2's stands, and its words
+            renamed.clear()
     placed = [(at, 0, e) if at else (e.line, e.column, e)
               for at, e in zip(jing, candidates + others, strict=True)]
     # (an error without a line, "Element x failed to validate attributes", comes last)
     line, column, first = min(placed[: len(candidates)], key=lambda t: (t[0] <= 0, t[0]))
+
+    def worded(e: Any) -> str:  # naming the child at fault where libxml2 named another
+        return f"Did not expect element {renamed[id(e)]} there" if id(e) in renamed else _worded(doc, e)
+
     # the others in line order, each where jing reports it too
-    rest = sorted((Error(at, col, _worded(doc, e)) for at, col, e in placed
+    rest = sorted((Error(at, col, worded(e)) for at, col, e in placed
                    if e is not first and e.type_name in _SPECIFIC), key=lambda err: err.line)
-    return (Error(line, column, _worded(doc, first)), *rest)
+    return (Error(line, column, worded(first)), *rest)
 
 
 _INVALID_ATTRIBUTE = re.compile(r"Invalid attribute (\S+) for element ")
@@ -1239,7 +1291,8 @@ class _Found(Exception):
 
 
 def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
-                extra: Sequence[str] = ()) -> list[int | None]:
+                extra: Sequence[str] = (), culprit: Any = None, renamed: dict[int, str] | None = None
+                ) -> list[int | None]:
     """Return, for each libxml2 error, the line where jing reports it (None: libxml2's stands).
 
     A wrong element or attribute is reported at the ">" that ends its start tag, missing
@@ -1263,10 +1316,14 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
         if named and e.type_name in ("RELAXNG_ERR_ELEMWRONG", "RELAXNG_ERR_ELEMNAME") \
                 and etree.QName(node).localname != named:
             children = list(node.iterchildren(etree.Element))
-            culprit = next((c for c in children if c in extra_nodes), None)
-            if culprit is None:
-                culprit = next((c for c in children if etree.QName(c).localname == named), None)
-            node = node if culprit is None else culprit
+            found = culprit(node) if culprit is not None else None
+            if found is not None and renamed is not None and etree.QName(found).localname != named:
+                renamed[id(e)] = etree.QName(found).localname
+            if found is None:
+                found = next((c for c in children if c in extra_nodes), None)
+            if found is None:
+                found = next((c for c in children if etree.QName(c).localname == named), None)
+            node = node if found is None else found
         what = ("end" if e.type_name == "RELAXNG_ERR_NOELEM" else
                 "text" if e.type_name == "RELAXNG_ERR_TEXTWRONG" or "element text" in e.message
                 or str(e.message).endswith(("extra content: text", "got text")) else "start")

@@ -59,6 +59,11 @@ BREAKS = [
     # a wrong element inside the last of several children: libxml2 also blames a good one
     ("wrong-element-in-the-third-of-three", "novel.xml", "<p>She counted",
      "<listBibl>\n<bibl>a</bibl>\n<bibl>b</bibl>\n<bibl>c\n<l>x</l></bibl>\n</listBibl><p>She counted"),
+    # an element its parent never allows, after good ones: libxml2 blames a good one
+    ("element-never-allowed-after-good-ones", "drama.xml",
+     '<person xml:id="paul"><persName>Paul</persName></person>',
+     '<person xml:id="paul"><persName>Paul</persName></person>\n          <persName>Marc</persName>\n'
+     "          <person><persName>Eve</persName></person>"),
     # a P4 document's root, and a TEI element the schema does not start with
     ("p4-root", "novel.xml", re.compile(r'<TEI xmlns="[^"]*"(.*)</TEI>', re.S), r"<TEI.2\1</TEI.2>"),
     ("root-not-a-start", "novel.xml", re.compile(r"<TEI (.*)</TEI>", re.S), r"<div \1</div>"),
