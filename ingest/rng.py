@@ -123,7 +123,7 @@ class _Pattern(NamedTuple):
 
 
 #: Bumped whenever the reduction changes, so that cached reductions are not reused.
-ALGORITHM = "12"
+ALGORITHM = "13"
 
 
 class Grammar:
@@ -246,7 +246,7 @@ class Grammar:
         # the documents' elements that no pattern can match any more (see wording); those
         # that only became unreachable still have a pattern here
         live = {_plain_name(el, False) for el in root.iter(_R + "element")}
-        dead = sorted(elements - live)
+        dead = sorted((elements & self._elements) - live)  # not a no-namespace name only attributes have
         if dead:
             root.set(_DEAD, " ".join(f"{{{ns}}}{n}" for ns, n in dead))
         _drop_unreachable(root)

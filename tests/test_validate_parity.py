@@ -64,6 +64,9 @@ BREAKS = [
      '<person xml:id="paul"><persName>Paul</persName></person>',
      '<person xml:id="paul"><persName>Paul</persName></person>\n          <persName>Marc</persName>\n'
      "          <person><persName>Eve</persName></person>"),
+    # elements in no namespace named as attributes are (resp, name): worded by the reduction
+    ("no-namespace-elements-named-like-attributes", "novel.xml", "<author>Jane Roe</author>",
+     '<author>Jane Roe</author>\n        <respStmt xmlns=""><resp>x</resp><name>y</name></respStmt>'),
     # a P4 document's root, and a TEI element the schema does not start with
     ("p4-root", "novel.xml", re.compile(r'<TEI xmlns="[^"]*"(.*)</TEI>', re.S), r"<TEI.2\1</TEI.2>"),
     ("root-not-a-start", "novel.xml", re.compile(r"<TEI (.*)</TEI>", re.S), r"<div \1</div>"),
