@@ -366,9 +366,9 @@ class Grammar:
         model compiled to an automaton fails (a required child missing), it never checks
         them, while jing reports such an attribute first, at the start tag. So the
         elements around each error, and their ancestors, are looked at here: an attribute
-        whose name no pattern of its element has is an error as libxml2 would word it. An
-        element the schema does not know, or whose attributes take a name class, is left
-        to libxml2; so are wrong values of attributes it allows.
+        whose name no pattern of its element has, or whose value none of its patterns for
+        that attribute takes, is an error as libxml2 would word it. An element the schema
+        does not know, or whose attributes take a name class, is left to libxml2.
         """
         reported = {(e.path, str(e.message)) for e in entries}
         seen: set[etree._Element] = set()
@@ -378,10 +378,8 @@ class Grammar:
             if not nodes:
                 continue
             node: etree._Element | None = nodes[0]
-            m = _NAMED.match(str(e.message))
-            named = (m.group(1) or m.group(2)) if m else None
-            if e.type_name in ("RELAXNG_ERR_ELEMWRONG", "RELAXNG_ERR_ELEMNAME") and named \
-                    and node is not None and etree.QName(node).localname == named:
+            named = _named(e)
+            if e.type_name in _WRONG_CHILD and named and node is not None and etree.QName(node).localname == named:
                 node = node.getparent()  # an element not allowed where it is: its attributes are not looked at
             while node is not None and node not in seen:
                 seen.add(node)
@@ -474,23 +472,23 @@ class Grammar:
         choice = etree.SubElement(etree.SubElement(etree.SubElement(grammar, _R + "start"), _R + "element",
                                                    name="probe", ns=""), _R + "choice")
         wanted: list[str] = []
-        for pattern in patterns:
-            part = copy.deepcopy(pattern)
-            part.set("datatypeLibrary", _inherited(pattern, "datatypeLibrary") or "")
-            choice.append(part)
+
+        def take(node: etree._Element, into: etree._Element) -> None:  # a copy, with its datatype library
+            part = copy.deepcopy(node)
+            part.set("datatypeLibrary", _inherited(node, "datatypeLibrary") or "")
+            into.append(part)
             wanted.extend(r.get("name", "") for r in part.iter(_R + "ref"))
+
+        for pattern in patterns:
+            take(pattern, choice)
         done: set[str] = set()
         defines = self._defines or {}
         while wanted:
             name = wanted.pop()
-            if name in done:
-                continue
-            done.add(name)
-            for d in defines.get(name, ()):
-                part = copy.deepcopy(d)
-                part.set("datatypeLibrary", _inherited(d, "datatypeLibrary") or "")
-                grammar.append(part)
-                wanted.extend(r.get("name", "") for r in part.iter(_R + "ref"))
+            if name not in done:
+                done.add(name)
+                for d in defines.get(name, ()):
+                    take(d, grammar)
         try:
             return etree.RelaxNG(etree.ElementTree(grammar))
         except etree.RelaxNGParseError:
@@ -1229,8 +1227,11 @@ def _without_echoes(doc: etree._ElementTree, entries: list[Any], schema: etree.R
         m = _INVALID_ATTRIBUTE.match(str(e.message))
         if m and e.path:
             wrong.setdefault(e.path, set()).add(m.group(1))
-    if not wrong or not any(e.path and not _INVALID_ATTRIBUTE.match(str(e.message))
-                            and any(e.path == p or e.path.startswith(p + "/") for p in wrong) for e in entries):
+    def echo(e: Any) -> bool:  # another error at or inside an element with a wrong attribute
+        return bool(e.path) and not _INVALID_ATTRIBUTE.match(str(e.message)) and any(
+            e.path == p or e.path.startswith(p + "/") for p in wrong)
+
+    if not wrong or not any(echo(e) for e in entries):
         return entries
     trial = copy.deepcopy(doc)
     for path, names in wrong.items():
@@ -1240,17 +1241,14 @@ def _without_echoes(doc: etree._ElementTree, entries: list[Any], schema: etree.R
                     del node.attrib[key]
     schema.validate(trial)
     still = {(e.path, str(e.message)) for e in schema.error_log}
-    return [e for e in entries if _INVALID_ATTRIBUTE.match(str(e.message)) or not e.path
-            or not any(e.path == p or e.path.startswith(p + "/") for p in wrong)
-            or (e.path, str(e.message)) in still]
+    return [e for e in entries if not echo(e) or (e.path, str(e.message)) in still]
 
 
 def _restated(doc: etree._ElementTree, entry: Any, before: Sequence[str]) -> bool:
     """Whether "Did not expect element x there", said at x itself after errors inside x,
     only says that x failed (its parent could then not take it): jing reports the error
     inside, not x."""
-    m = _NAMED.match(str(entry.message))
-    named = (m.group(1) or m.group(2)) if m else None
+    named = _named(entry)
     if not named or not any(p.startswith(entry.path + "/") for p in before):
         return False
     nodes = _nodes(doc, entry.path)
@@ -1272,6 +1270,12 @@ def _worded(doc: etree._ElementTree, entry: Any) -> str:
 
 #: The element a libxml2 message names as the one not expected.
 _NAMED = re.compile(r"Did not expect element (\S+) there|Expecting element \S+, got (\S+)")
+
+
+def _named(entry: Any) -> str | None:
+    """Return the element a libxml2 error names as the one not expected, if it names one."""
+    m = _NAMED.match(str(entry.message))
+    return (m.group(1) or m.group(2)) if m else None
 
 
 def _nodes(doc: etree._ElementTree, path: str | None) -> list[etree._Element]:
@@ -1311,10 +1315,8 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
         if not nodes:
             continue
         node = nodes[0]
-        m = _NAMED.match(e.message)
-        named = (m.group(1) or m.group(2)) if m else None
-        if named and e.type_name in ("RELAXNG_ERR_ELEMWRONG", "RELAXNG_ERR_ELEMNAME") \
-                and etree.QName(node).localname != named:
+        named = _named(e)
+        if named and e.type_name in _WRONG_CHILD and etree.QName(node).localname != named:
             children = list(node.iterchildren(etree.Element))
             found = culprit(node) if culprit is not None else None
             if found is not None and renamed is not None and etree.QName(found).localname != named:
