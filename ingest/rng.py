@@ -299,7 +299,7 @@ class Grammar:
         elements, attributes = elements & self.known, attributes & self.known
         stubs: frozenset[Name] = frozenset()
         if root is not None:
-            start, _ = self._referred(None)
+            start = self._start()
             if root not in start:
                 elements, attributes, stubs = frozenset(), frozenset(), start
         for _ in range(4):
@@ -313,6 +313,19 @@ class Grammar:
                 return None
             stubs, attributes = grown
         return None
+
+    def _start(self) -> frozenset[Name]:
+        """The element names the grammar starts with, from the disk cache after the first
+        time (an invalid document then does not read the prepared schema for them)."""
+        cached = disk.read("rng", self._key, "start.marshal")
+        if cached is not None:
+            try:
+                return frozenset((str(ns), str(n)) for ns, n in marshal.loads(cached))
+            except (ValueError, TypeError, EOFError):
+                pass  # damaged: made again
+        start, _ = self._referred(None)
+        disk.write(marshal.dumps(sorted(start)), "rng", self._key, "start.marshal")
+        return start
 
     def _referred(self, names: frozenset[Name] | None) -> tuple[frozenset[Name], frozenset[Name]]:
         """Return the element and attribute names the content of the named elements' patterns
@@ -364,8 +377,8 @@ class Grammar:
 
         libxml2 checks an element's attributes after its content, and where a content
         model compiled to an automaton fails (a required child missing), it never checks
-        them, while jing reports such an attribute first, at the start tag. So the
-        elements around each error, and their ancestors, are looked at here: an attribute
+        them, while jing reports such an attribute first, at the start tag. So each
+        element whose content libxml2 failed is looked at here: an attribute
         whose name no pattern of its element has, or whose value none of its patterns for
         that attribute takes, is an error as libxml2 would word it. An element the schema
         does not know, or whose attributes take a name class, is left to libxml2.
@@ -374,6 +387,8 @@ class Grammar:
         seen: set[etree._Element] = set()
         out: list[_Entry] = []
         for e in entries:
+            if _INVALID_ATTRIBUTE.match(str(e.message)):
+                continue  # its element's attributes were looked at
             nodes = _nodes(doc, e.path)
             if not nodes:
                 continue
@@ -381,7 +396,7 @@ class Grammar:
             named = _named(e)
             if e.type_name in _WRONG_CHILD and named and node is not None and etree.QName(node).localname == named:
                 node = node.getparent()  # an element not allowed where it is: its attributes are not looked at
-            while node is not None and node not in seen:
+            if node is not None and node not in seen:  # an element whose content failed
                 seen.add(node)
                 name = _split(node.tag)
                 allowed = self._attributes_of(name) if name in self._elements else None
@@ -395,7 +410,6 @@ class Grammar:
                                 line = node.sourceline
                                 out.append(_Entry(line if isinstance(line, int) else 0, 0,
                                                   "RELAXNG_ERR_INVALIDATTR", message, path))
-                node = node.getparent()
         return out
 
     def first_wrong_child(self, doc: etree._ElementTree, schema: etree.RelaxNG, node: etree._Element
