@@ -165,6 +165,7 @@ class Grammar:
         self._defines: dict[str, list[etree._Element]] | None = None
         self._allowed: dict[Name, frozenset[Name] | None] = {}
         self._element_names: frozenset[Name] | None = None
+        self._start_names: frozenset[Name] | None = None
         self._attribute_patterns: dict[Name, dict[Name, list[etree._Element]]] = {}
         self._value_schemas: dict[tuple[Name, Name], etree.RelaxNG | None] = {}
 
@@ -317,15 +318,18 @@ class Grammar:
     def _start(self) -> frozenset[Name]:
         """The element names the grammar starts with, from the disk cache after the first
         time (an invalid document then does not read the prepared schema for them)."""
+        if self._start_names is not None:
+            return self._start_names
         cached = disk.read("rng", self._key, "start.marshal")
         if cached is not None:
             try:
-                return frozenset((str(ns), str(n)) for ns, n in marshal.loads(cached))
+                self._start_names = frozenset((str(ns), str(n)) for ns, n in marshal.loads(cached))
+                return self._start_names
             except (ValueError, TypeError, EOFError):
                 pass  # damaged: made again
-        start, _ = self._referred(None)
-        disk.write(marshal.dumps(sorted(start)), "rng", self._key, "start.marshal")
-        return start
+        self._start_names, _ = self._referred(None)
+        disk.write(marshal.dumps(sorted(self._start_names)), "rng", self._key, "start.marshal")
+        return self._start_names
 
     def _referred(self, names: frozenset[Name] | None) -> tuple[frozenset[Name], frozenset[Name]]:
         """Return the element and attribute names the content of the named elements' patterns
@@ -340,11 +344,7 @@ class Grammar:
         attribute pattern met has a plain name (not a name class); each attribute's patterns
         go into ``patterns`` when given."""
         root = self.template.getroot()
-        if self._defines is None:
-            self._defines = {}
-            for d in root.iter(_R + "define"):
-                self._defines.setdefault(d.get("name", ""), []).append(d)
-        defines = self._defines
+        defines = self._define_index()
         found_elements: set[Name] = set()
         found_attributes: set[Name] = set()
         plain = True
@@ -371,6 +371,14 @@ class Grammar:
             else:
                 stack.extend(k for k in node if isinstance(k.tag, str))
         return frozenset(found_elements), frozenset(found_attributes), plain
+
+    def _define_index(self) -> dict[str, list[etree._Element]]:
+        """The prepared template's definitions by name (made once)."""
+        if self._defines is None:
+            self._defines = {}
+            for d in self.template.getroot().iter(_R + "define"):
+                self._defines.setdefault(d.get("name", ""), []).append(d)
+        return self._defines
 
     def unchecked_attributes(self, doc: etree._ElementTree, entries: Sequence[Any]) -> list[Any]:
         """Return the errors libxml2 leaves out on attributes the schema does not allow.
@@ -496,7 +504,7 @@ class Grammar:
         for pattern in patterns:
             take(pattern, choice)
         done: set[str] = set()
-        defines = self._defines or {}
+        defines = self._define_index()
         while wanted:
             name = wanted.pop()
             if name not in done:
