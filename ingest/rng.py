@@ -33,7 +33,6 @@ from the full schema, compiled on first need (once per process).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import marshal
@@ -123,7 +122,7 @@ class _Pattern(NamedTuple):
 
 
 #: Bumped whenever the reduction changes, so that cached reductions are not reused.
-ALGORITHM = "13"
+ALGORITHM = "14"
 
 
 class Grammar:
@@ -243,13 +242,18 @@ class Grammar:
                     for k in _patterns(el):
                         el.remove(k)
                     etree.SubElement(el, _R + "empty")
-        _simplify(root)
+        impaired: set[Name] | None = None if flat else set()
+        _simplify(root, impaired)
         # the documents' elements that no pattern can match any more (see wording); those
         # that only became unreachable still have a pattern here
         live = {_plain_name(el, False) for el in root.iter(_R + "element")}
         dead = sorted((elements & self._elements) - live)  # not a no-namespace name only attributes have
         if dead:
             root.set(_DEAD, " ".join(f"{{{ns}}}{n}" for ns, n in dead))
+        if impaired:
+            kept = sorted((impaired & elements & live) - stubs)
+            if kept:
+                root.set(_IMPAIRED, " ".join(f"{{{ns}}}{n}" for ns, n in kept))
         _drop_unreachable(root)
         if flat:
             _flatten_attributes(root, pairs)
@@ -275,8 +279,8 @@ class Grammar:
         disk.write(data, "rng", self._key, "reduced", entry)
         return data
 
-    def wording(self, elements: frozenset[Name], attributes: frozenset[Name], root: Name | None = None
-                ) -> etree.RelaxNG | None:
+    def wording(self, elements: frozenset[Name], attributes: frozenset[Name], root: Name | None = None,
+                doc: etree._ElementTree | None = None) -> etree.RelaxNG | None:
         """Return the schema that words the errors of an invalid document with these names, or
         None when only the full schema can.
 
@@ -289,7 +293,11 @@ class Grammar:
         missing. Such an element gets back every name its content refers to: the elements
         as stubs (kept with empty content: they never occur in the document), so that its
         automaton is the full schema's, and the attributes; and so on for a few rounds,
-        after which the full schema words the document.
+        after which the full schema words the document. Likewise an element of ``doc``
+        whose content fails where the reduction lost a part of its content model that
+        could still match (``handDesc`` with a ``summary`` and no ``handNote``: the branch
+        of ``summary`` is gone, and libxml2 would refuse the ``summary`` instead of saying
+        that ``handNote`` is missing).
 
         A ``root`` the schema does not start with (TEI in no namespace, a P4 ``TEI.2``) is
         refused before anything inside it is looked at: the start's elements as stubs and
@@ -303,17 +311,24 @@ class Grammar:
             start = self._start()
             if root not in start:
                 elements, attributes, stubs = frozenset(), frozenset(), start
+        fallback: etree.RelaxNG | None = None  # words every element, some less like the full schema
         for _ in range(4):
             compiled = _compile_reduced(self, elements, attributes, False, None, stubs)
             dead = _DEAD_NAMES.get(id(compiled), frozenset())
             if not dead:
-                return compiled
+                impaired = _IMPAIRED_NAMES.get(id(compiled), frozenset())
+                if doc is None or not impaired or compiled.validate(doc):
+                    return compiled
+                dead = impaired & _failed_content(doc, compiled.error_log)
+                if not dead:
+                    return compiled
+                fallback = compiled
             more_elements, more_attributes = self._referred(dead)
             grown = stubs | (more_elements - elements), attributes | more_attributes
             if grown == (stubs, attributes):
-                return None
+                return fallback
             stubs, attributes = grown
-        return None
+        return fallback
 
     def _start(self) -> frozenset[Name]:
         """The element names the grammar starts with, from the disk cache after the first
@@ -580,9 +595,12 @@ def _compile_reduced(g: Grammar, elements: frozenset[Name], attributes: frozense
         except etree.RelaxNGParseError as exc:
             raise SchemaError(Issue("schema.invalid", str(g.path), f"cannot be compiled: {exc}")) from None
         if len(_REDUCED) >= 64:
-            _DEAD_NAMES.pop(id(_REDUCED.pop(next(iter(_REDUCED)))), None)
+            gone = id(_REDUCED.pop(next(iter(_REDUCED))))
+            _DEAD_NAMES.pop(gone, None)
+            _IMPAIRED_NAMES.pop(gone, None)
         _REDUCED[key] = found
         _DEAD_NAMES[id(found)] = frozenset(_split(n) for n in root.get(_DEAD, "").split())
+        _IMPAIRED_NAMES[id(found)] = frozenset(_split(n) for n in root.get(_IMPAIRED, "").split())
     return found
 
 
@@ -590,6 +608,10 @@ def _compile_reduced(g: Grammar, elements: frozenset[Name], attributes: frozense
 #: nowhere (see Grammar.wording), and those lists by reduction.
 _DEAD = "{urn:x-tei-ingest}dead"
 _DEAD_NAMES: dict[int, frozenset[Name]] = {}
+#: Likewise the documents' elements whose content lost a part that could still match
+#: (see _simplify), in a plain reduction.
+_IMPAIRED = "{urn:x-tei-ingest}impaired"
+_IMPAIRED_NAMES: dict[int, frozenset[Name]] = {}
 
 
 def _strip_annotations(root: etree._Element) -> None:
@@ -701,7 +723,7 @@ def _patterns(el: etree._Element) -> list[etree._Element]:
     return kids
 
 
-def _simplify(root: etree._Element) -> None:
+def _simplify(root: etree._Element, impaired: set[Name] | None = None) -> None:
     """Propagate notAllowed as RELAX NG simplification does (section 4.20), to a fixed point.
 
     A group, interleave, oneOrMore, list, attribute or element with a notAllowed part is
@@ -709,9 +731,14 @@ def _simplify(root: etree._Element) -> None:
     notAllowed are empty; a reference to a definition that became notAllowed is
     notAllowed. The grammar accepts the same documents, and libxml2 can compile the
     content models that remain into automata, as it does for the full schema.
+
+    ``impaired`` collects the names of the elements in whose content a group, interleave
+    or oneOrMore became notAllowed while another of its parts could still match: the
+    reduction then refuses there what the full schema would take further (see
+    ``Grammar.wording``).
     """
     while True:
-        changed = _simplify_once(root)
+        changed = _simplify_once(root, impaired)
         dead, empty = _dead_defines(root), _empty_defines(root)
         for ref in list(root.iter(_R + "ref")):
             name = ref.get("name")
@@ -722,7 +749,7 @@ def _simplify(root: etree._Element) -> None:
             return
 
 
-def _simplify_once(root: etree._Element) -> bool:
+def _simplify_once(root: etree._Element, impaired: set[Name] | None = None) -> bool:
     changed = False
     for el in reversed(list(root.iter(_R + "*"))):
         tag = el.tag
@@ -772,6 +799,12 @@ def _simplify_once(root: etree._Element) -> bool:
                     _drop(k)
             changed = True
         elif tag in _ALL_OR_NOTHING:
+            if impaired is not None and tag != _R + "element" and any(
+                    not _is(k, "notAllowed") and not _is(k, "empty") for k in kids):
+                owner = next((a for a in el.iterancestors(_R + "element")), None)
+                name = _plain_name(owner, False) if owner is not None else None
+                if name is not None:
+                    impaired.add(name)
             _replace(el, "notAllowed")
             changed = True
         elif tag in (_R + "zeroOrMore", _R + "optional"):
@@ -1131,7 +1164,7 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
         if rng.validate(doc):
             out.append(())
             continue
-        worded = g.wording(names[k][0], names[k][1], _split(doc.getroot().tag))
+        worded = g.wording(names[k][0], names[k][1], _split(doc.getroot().tag), doc)
         entries: list[Any]
         if worded is not None and not worded.validate(doc) and len(worded.error_log):
             schema = worded
@@ -1266,6 +1299,22 @@ def _without_echoes(doc: etree._ElementTree, entries: list[Any], schema: etree.R
     return [e for e in entries if not echo(e) or (e.path, str(e.message)) in still]
 
 
+def _failed_content(doc: etree._ElementTree, log: Iterable[Any]) -> frozenset[Name]:
+    """Return the names of the elements whose content libxml2's errors say failed."""
+    out: set[Name] = set()
+    for e in log:
+        if e.type_name not in _WRONG_CHILD and e.type_name != "RELAXNG_ERR_NOELEM":
+            continue
+        for node in _nodes(doc, e.path):
+            if e.type_name in _WRONG_CHILD and etree.QName(node).localname == _named(e):
+                parent = node.getparent()  # a child not expected: its parent's content failed
+                if parent is None:
+                    continue
+                node = parent
+            out.add(_split(node.tag))
+    return frozenset(out)
+
+
 def _restated(doc: etree._ElementTree, entry: Any, before: Sequence[str]) -> bool:
     """Whether "Did not expect element x there", said at x itself after errors inside x,
     only says that x failed (its parent could then not take it): jing reports the error
@@ -1310,6 +1359,11 @@ def _nodes(doc: etree._ElementTree, path: str | None) -> list[etree._Element]:
     except etree.XPathError:
         found = doc.xpath(re.sub(r"[A-Za-z_][\w.-]*:([A-Za-z_][\w.-]*)", r"*[local-name()='\1']", path))
     return [found[0]] if isinstance(found, list) and found and isinstance(found[0], etree._Element) else []
+
+
+#: The line given to an error jing never reaches: missing content of an element whose end
+#: tag comes after the point where the document stops being well-formed.
+UNREACHED = -1
 
 
 class _Found(Exception):
@@ -1407,8 +1461,17 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
-    with contextlib.suppress(_Found):
+    try:
         parser.Parse(data, True)
+    except _Found:
+        pass
+    except expat.ExpatError:
+        # not well-formed further on: jing stops there, never meeting the end tags of the
+        # elements still open, so content they miss is not reported
+        for k, _ in stack:
+            for n, w in wanted.get(k, ()):
+                if w == "end" and lines[n] is None:
+                    lines[n] = UNREACHED
     return lines
 
 
