@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import marshal
 import re
 from collections.abc import Iterable, Sequence
@@ -1217,13 +1218,11 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
     if not entries:
         return ()
     runs: list[Any] = []
-    seen: list[str] = []  # the paths of the errors before
+    paths = [e.path for e in entries if e.path]
     dropped: list[Any] = []  # said again of an element already found at fault inside
     for e in entries:
         best = runs[-1] if runs else None
-        restated = bool(e.path) and e.type_name in _WRONG_CHILD and _restated(doc, e, seen)
-        if e.path:
-            seen.append(e.path)
+        restated = bool(e.path) and e.type_name in _WRONG_CHILD and _restated(doc, e, paths)
         if best is not None and e.path and best.path and e.path.startswith(best.path + "/"):
             if e.type_name in _SPECIFIC:
                 if best.type_name in _WRONG_CHILD:  # a wrong child said at its parent: the error inside it stands
@@ -1315,15 +1314,27 @@ def _failed_content(doc: etree._ElementTree, log: Iterable[Any]) -> frozenset[Na
     return frozenset(out)
 
 
-def _restated(doc: etree._ElementTree, entry: Any, before: Sequence[str]) -> bool:
-    """Whether "Did not expect element x there", said at x itself after errors inside x,
-    only says that x failed (its parent could then not take it): jing reports the error
-    inside, not x."""
+def _restated(doc: etree._ElementTree, entry: Any, paths: Sequence[str]) -> bool:
+    """Whether "Did not expect element x there" (or "Expecting element y, got x"), said at
+    x itself, at the x before it or at its parent where libxml2 reports errors inside x
+    too, only says that x failed (its parent could then not take it): jing reports the
+    error inside, not x."""
     named = _named(entry)
-    if not named or not any(p.startswith(entry.path + "/") for p in before):
-        return False
     nodes = _nodes(doc, entry.path)
-    return bool(nodes) and etree.QName(nodes[0]).localname == named
+    if not named or not nodes:
+        return False
+    node = nodes[0]
+    if etree.QName(node).localname == named:
+        # (libxml2 may say it of the sibling before the one that failed)
+        said: Iterable[etree._Element] = itertools.chain((node,), node.itersiblings(node.tag))
+    else:
+        said = node.iterchildren(etree.Element)  # said at the parent
+    for child in said:
+        if etree.QName(child).localname == named:
+            inside = doc.getpath(child) + "/"
+            if any(p.startswith(inside) for p in paths):
+                return True
+    return False
 
 
 def _worded(doc: etree._ElementTree, entry: Any) -> str:
@@ -1402,8 +1413,11 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
             if found is None:
                 found = next((c for c in children if etree.QName(c).localname == named), None)
             node = node if found is None else found
+        # libxml2 names a text node "text", like TEI's element: "element text" is the
+        # element where the node at fault is one
         what = ("end" if e.type_name == "RELAXNG_ERR_NOELEM" else
-                "text" if e.type_name == "RELAXNG_ERR_TEXTWRONG" or "element text" in e.message
+                "text" if e.type_name == "RELAXNG_ERR_TEXTWRONG"
+                or ("element text" in e.message and etree.QName(node).localname != "text")
                 or str(e.message).endswith(("extra content: text", "got text")) else "start")
         at_fault.setdefault(node, []).append((n, what))
     # their positions among the elements in document order, as expat meets them
