@@ -1222,7 +1222,7 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
     dropped: list[Any] = []  # said again of an element already found at fault inside
     for e in entries:
         best = runs[-1] if runs else None
-        restated = bool(e.path) and e.type_name in _WRONG_CHILD and _restated(doc, e, paths)
+        restated = bool(e.path) and e.type_name in _WRONG_CHILD and _restated(doc, e, paths, culprit)
         if best is not None and e.path and best.path and e.path.startswith(best.path + "/"):
             if e.type_name in _SPECIFIC:
                 if best.type_name in _WRONG_CHILD:  # a wrong child said at its parent: the error inside it stands
@@ -1314,7 +1314,7 @@ def _failed_content(doc: etree._ElementTree, log: Iterable[Any]) -> frozenset[Na
     return frozenset(out)
 
 
-def _restated(doc: etree._ElementTree, entry: Any, paths: Sequence[str]) -> bool:
+def _restated(doc: etree._ElementTree, entry: Any, paths: Sequence[str], culprit: Any = None) -> bool:
     """Whether "Did not expect element x there" (or "Expecting element y, got x"), said at
     x itself, at the x before it or at its parent where libxml2 reports errors inside x
     too, only says that x failed (its parent could then not take it): jing reports the
@@ -1334,7 +1334,13 @@ def _restated(doc: etree._ElementTree, entry: Any, paths: Sequence[str]) -> bool
             inside = doc.getpath(child) + "/"
             if any(p.startswith(inside) for p in paths):
                 return True
-    return False
+    if etree.QName(node).localname == named:
+        return False
+    # said at the parent, naming a good child, where another child failed inside: unless a
+    # child has a name the parent never takes, the one inside stands
+    failed = any(p.startswith(doc.getpath(child) + "/") for child in node.iterchildren(etree.Element)
+                 for p in paths)
+    return failed and (culprit is None or culprit(node) is None)
 
 
 def _worded(doc: etree._ElementTree, entry: Any) -> str:

@@ -127,6 +127,13 @@ BREAKS = [
      "<listBibl>\n<bibl xml:id='b1'><ptr target='#a'/><title>a</title><citedRange unit='page'>1</citedRange></bibl>\n"
      "<bibl xml:id='b2'><ptr target='#a'/><title>b</title><citedRange unit='page'>2</citedRange></bibl>\n"
      "<bibl xml:id='b3'><ptr target='#a'/><title>c\n<div><p>x</p></div></title></bibl>\n</listBibl><p>She counted"),
+    # a child that fails inside, where libxml2 then says at the parent that it expected
+    # another element than a good child
+    ("failed-child-and-a-good-one-said-at-their-parent", "novel.xml", "<p>She counted",
+     "<listPerson>\n<person xml:id='p1'><persName>a</persName></person>\n"
+     "<person xml:id='p2'><persName>b</persName></person>\n<listRelation>\n"
+     "<relation name='knows' active='#p1' passive='#p2'/>\n<item>x</item>\n</listRelation>\n"
+     "</listPerson><p>She counted"),
     # an encoding name libxml2 reads but jing's parser refuses (not one registered with IANA)
     ("encoding-name-utf8", "drama.xml", 'encoding="UTF-8"', 'encoding="utf8"'),
     ("encoding-name-cp1252", "corpus.xml", 'encoding="UTF-8"', 'encoding="cp1252"'),
