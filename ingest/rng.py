@@ -1383,6 +1383,10 @@ def _nodes(doc: etree._ElementTree, path: str | None) -> list[etree._Element]:
 UNREACHED = -1
 
 
+_XI = "{http://www.w3.org/2001/XInclude}"
+_XI_EXPAT = "http://www.w3.org/2001/XInclude "
+
+
 class _Found(Exception):
     """Every line asked for is known: the rest of the document need not be read."""
 
@@ -1428,7 +1432,9 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
         at_fault.setdefault(node, []).append((n, what))
     # their positions among the elements in document order, as expat meets them
     wanted: dict[int, list[tuple[int, str]]] = {}
-    for k, el in enumerate(doc.getroot().iter(etree.Element)):
+    # (XInclude's own elements are not counted: a document whose inclusions took their
+    # fallbacks has the fallbacks' content where its bytes have xi:include and xi:fallback)
+    for k, el in enumerate(e for e in doc.getroot().iter(etree.Element) if not e.tag.startswith(_XI)):
         if el in at_fault:
             wanted[k] = at_fault.pop(el)
             if not at_fault:
@@ -1455,6 +1461,9 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
             raise _Found
 
     def start(_name: str, _attrs: dict[str, str]) -> None:
+        if _name.startswith(_XI_EXPAT):
+            stack.append((-1, 0))
+            return
         k = seen[0]
         seen[0] += 1
         stack.append((k, parser.CurrentByteIndex))

@@ -443,8 +443,11 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
                 # checked as it stands up to the first inclusion (see _checked_before)
                 return (etree.ElementTree(_parse(data, shown)), data,
                         [Problem(shown, problem[0], 0, "error", problem[1], "xinclude")])
-            # lines now span several files: libxml2's are kept
-            return doc, b"", [Problem(shown, line, 0, "warning", message, "xinclude") for line, message in notes]
+            # lines now span several files: libxml2's are kept; unless each inclusion took
+            # its fallback, which is in the document (placed as jing reads it, see rng._jing_lines)
+            own = (0, _FALLBACKS_ONLY) in notes
+            return doc, data if own else b"", [Problem(shown, line, 0, "warning", message, "xinclude")
+                                               for line, message in notes if (line, message) != (0, _FALLBACKS_ONLY)]
         return doc, data, []
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (0, 0)
@@ -544,6 +547,7 @@ def _include(doc: etree._ElementTree, path: Path, notes: list[tuple[int, str]]) 
 
     root_dir = path.resolve().parent
     where = [0]
+    included = [0]  # inclusions that read another file
 
     def loader(href: str, parse: str, encoding: str | None = None) -> Any:
         if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) and not href.startswith("file:"):
@@ -583,6 +587,7 @@ def _include(doc: etree._ElementTree, path: Path, notes: list[tuple[int, str]]) 
                 _use_fallback(inc, fallback)
                 continue
         where[0] = where[0] or line
+        included[0] += 1
     try:
         ElementInclude.include(doc.getroot(), loader=loader, max_depth=10)
     except _Refused as exc:
@@ -590,7 +595,13 @@ def _include(doc: etree._ElementTree, path: Path, notes: list[tuple[int, str]]) 
     except (ElementInclude.FatalIncludeError, ElementInclude.LimitedRecursiveIncludeError,
             etree.XMLSyntaxError, UnicodeDecodeError) as exc:
         return where[0], f"XInclude failed: {exc}"
+    if not included[0]:
+        notes.append((0, _FALLBACKS_ONLY))
     return None
+
+
+#: A note of ``_include``: every inclusion took its fallback, so every line is the document's.
+_FALLBACKS_ONLY = "fallbacks only"
 
 
 class _Refused(Exception):

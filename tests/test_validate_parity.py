@@ -134,6 +134,11 @@ BREAKS = [
      "<person xml:id='p2'><persName>b</persName></person>\n<listRelation>\n"
      "<relation name='knows' active='#p1' passive='#p2'/>\n<item>x</item>\n</listRelation>\n"
      "</listPerson><p>She counted"),
+    # every inclusion takes its fallback: the lines are the document's, placed as jing reads
+    # them (the list's missing item at its end tag)
+    ("fallback-then-missing-content", "xinclude.xml", '<xi:include href="chapter.inc"/>',
+     '<xi:include href="missing.inc">\n<xi:fallback><p>Gone.</p></xi:fallback>\n</xi:include>\n'
+     '<list>\n<head>h</head>\n</list>'),
     # an encoding name libxml2 reads but jing's parser refuses (not one registered with IANA)
     ("encoding-name-utf8", "drama.xml", 'encoding="UTF-8"', 'encoding="utf8"'),
     ("encoding-name-cp1252", "corpus.xml", 'encoding="UTF-8"', 'encoding="cp1252"'),
