@@ -1324,23 +1324,19 @@ def _restated(doc: etree._ElementTree, entry: Any, paths: Sequence[str], culprit
     if not named or not nodes:
         return False
     node = nodes[0]
-    if etree.QName(node).localname == named:
-        # (libxml2 may say it of the sibling before the one that failed)
-        said: Iterable[etree._Element] = itertools.chain((node,), node.itersiblings(node.tag))
-    else:
-        said = node.iterchildren(etree.Element)  # said at the parent
-    for child in said:
-        if etree.QName(child).localname == named:
-            inside = doc.getpath(child) + "/"
-            if any(p.startswith(inside) for p in paths):
-                return True
-    if etree.QName(node).localname == named:
-        return False
-    # said at the parent, naming a good child, where another child failed inside: unless a
-    # child has a name the parent never takes, the one inside stands
-    failed = any(p.startswith(doc.getpath(child) + "/") for child in node.iterchildren(etree.Element)
-                 for p in paths)
-    return failed and (culprit is None or culprit(node) is None)
+
+    def failed_inside(el: etree._Element) -> bool:
+        inside = doc.getpath(el) + "/"
+        return any(p.startswith(inside) for p in paths)
+
+    if etree.QName(node).localname == named:  # (libxml2 may say it of the sibling before the one that failed)
+        return any(map(failed_inside, itertools.chain((node,), node.itersiblings(node.tag))))
+    # said at the parent: of a child of that name that failed inside; or naming a good child
+    # where another child failed inside, unless a child has a name the parent never takes
+    children = list(node.iterchildren(etree.Element))
+    if any(failed_inside(c) for c in children if etree.QName(c).localname == named):
+        return True
+    return any(map(failed_inside, children)) and (culprit is None or culprit(node) is None)
 
 
 def _worded(doc: etree._ElementTree, entry: Any) -> str:
