@@ -164,10 +164,12 @@ def _validate(args: argparse.Namespace) -> int:
             files.append(p)
     tei_all = args.tei_all
     if args.schema in ("tei_all", "declared") and tei_all is None:  # declared: for tei_all at tei-c.org
-        from .config import load_config
+        tei_all = find_tei_all()  # $TEI_ALL_RNG comes first: the configuration is read only without it
+        if tei_all is None:
+            from .config import load_config
 
-        config, _ = load_config(None)
-        tei_all = find_tei_all(config.tei_all)
+            config, _ = load_config(None)
+            tei_all = find_tei_all(config.tei_all)
     if args.schema not in ("project", "tei_all", "declared") and not Path(args.schema).is_file():
         print(f"tei-ingest: {args.schema}: no such schema file", file=sys.stderr)
         return EXIT_CANNOT_RUN

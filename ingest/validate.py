@@ -756,9 +756,9 @@ def check_file(path: Path, schema: str, tei_all: Path | None = None) -> FileVerd
 
 def format_verdicts(verdicts: list[FileVerdict], fmt: str) -> str:
     """Return the verdicts as text lines, JSON, JUnit XML or GitHub workflow annotations."""
-    import json
-
     if fmt == "json":
+        import json
+
         return json.dumps([{"path": v.path, "valid": v.valid,
                             "problems": [{"line": p.line, "column": p.column, "severity": p.severity,
                                           "message": p.message, "rule": p.rule} for p in v.problems]}

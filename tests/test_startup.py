@@ -86,3 +86,23 @@ def test_the_parser_of_one_command_is_that_command_in_the_whole_parser(command: 
     only = next(a for a in one._actions if a.dest == "command").choices  # type: ignore[attr-defined]
     assert list(only) == [command]
     assert only[command].format_help() == subparsers[command].format_help()
+
+
+def test_validate_with_tei_all_named_in_the_environment_reads_no_configuration(tmp_path: Path) -> None:
+    """$TEI_ALL_RNG wins over the configuration, so the command does not import (or parse) it,
+    nor JSON for a text report: each is a few milliseconds of every pre-commit call."""
+    import subprocess
+    import sys
+
+    doc = tmp_path / "a.xml"
+    doc.write_text('<TEI xmlns="http://www.tei-c.org/ns/1.0"/>', encoding="utf-8")
+    (tmp_path / "tei-ingest.toml").write_text("not toml [", encoding="utf-8")  # never read
+    rng = tmp_path / "s.rng"
+    rng.write_text('<element name="TEI" ns="http://www.tei-c.org/ns/1.0" xmlns="http://relaxng.org/ns/structure/1.0">'
+                   "<empty/></element>", encoding="utf-8")
+    code = ("import sys\nfrom ingest.cli import main\nrc = main(['validate', '--schema', 'tei_all', 'a.xml'])\n"
+            "print(rc, 'ingest.config' in sys.modules, 'tomllib' in sys.modules, 'json' in sys.modules)")
+    env = {**os.environ, "TEI_ALL_RNG": str(rng), "TEI_INGEST_CACHE": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["0", "False", "False", "False"]
