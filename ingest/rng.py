@@ -548,10 +548,106 @@ class Grammar:
         return found
 
 
+_REROOTED: dict[tuple[int, Name], etree.RelaxNG | None] = {}
+
+
+def _rerooted(g: Grammar, schema: etree.RelaxNG, name: Name) -> etree.RelaxNG | None:
+    """Return the grammar of ``schema`` started at the element ``name`` (its patterns of
+    that name, defined as they are there), or None where that cannot be made."""
+    key = (id(schema), name)
+    if key in _REROOTED:
+        return _REROOTED[key]
+    if len(_REROOTED) >= 64:
+        _REROOTED.pop(next(iter(_REROOTED)))
+    source = _TREES.get(id(schema))
+    if source is None and g.reducible and schema is not None and schema is _FULL.get(str(g.path)):
+        source = g.template.getroot()
+    found: etree.RelaxNG | None = None
+    if source is not None:
+        root = copy.deepcopy(source)
+        targets = [el for el in root.iter(_R + "element") if _plain_name(el, False) == name]
+        starts = list(root.iter(_R + "start"))
+        if targets and len(starts) == 1 and starts[0].getparent() is root:
+            choice = etree.Element(_R + "choice")
+            for el in targets:
+                part = copy.deepcopy(el)
+                part.set("datatypeLibrary", _inherited(el, "datatypeLibrary") or "")
+                if part.get("name") is not None:
+                    part.set("ns", name[0])
+                choice.append(part)
+            starts[0].clear()
+            starts[0].append(choice)
+            try:
+                found = etree.RelaxNG(etree.ElementTree(root))
+            except etree.RelaxNGParseError:
+                found = None
+    _REROOTED[key] = found
+    return found
+
+
+#: libxml2's error for an element whose content failed, naming nothing inside it.
+_CONTENT_FAILED = "RELAXNG_ERR_CONTENTVALID"
+
+
+def _looked_inside(doc: etree._ElementTree, entries: list[Any], g: Grammar, schema: etree.RelaxNG
+                   ) -> list[Any]:
+    """Return libxml2's errors, with the errors inside an element where libxml2 says only
+    that its content failed.
+
+    libxml2 checks a child against its patterns inside its parent's content model and, where
+    the child fails inside (a ``place`` of a ``listPlace`` with a ``hi`` its ``location``
+    does not allow), it may keep none of the child's errors: "Element listPlace failed to
+    validate content", where jing reports the ``hi``. So such an element's children are
+    checked each on its own, against the grammar started at the child's name; the first
+    that fails is looked into the same way until libxml2 says what is wrong, and what it
+    says is put after the parent's error, the paths made the document's.
+    """
+    out: list[Any] = []
+    looked = 0
+    for k, e in enumerate(entries):
+        out.append(e)
+        if e.type_name != _CONTENT_FAILED or not e.path or looked >= 3 or any(
+                o.path and o.path.startswith(e.path + "/") for o in entries[k + 1:] + entries[:k]):
+            continue
+        nodes = _nodes(doc, e.path)
+        if nodes:
+            looked += 1
+            out.extend(_inside(doc, nodes[0], g, schema))
+    return out
+
+
+def _inside(doc: etree._ElementTree, node: etree._Element, g: Grammar, schema: etree.RelaxNG) -> list[_Entry]:
+    """The errors of the first child of ``node`` that fails on its own, as ``_looked_inside`` finds them."""
+    for _ in range(256):
+        for child in node.iterchildren(etree.Element):
+            rerooted = _rerooted(g, schema, _split(child.tag))
+            if rerooted is None:
+                return []
+            alone = etree.ElementTree(copy.deepcopy(child))
+            if rerooted.validate(alone):
+                continue
+            log = list(rerooted.error_log)
+            top = alone.getpath(alone.getroot())
+            if all(e.type_name == _CONTENT_FAILED and e.path == top for e in log):
+                node = child  # only "failed to validate content" again: look inside it
+                break
+            at = doc.getpath(child)
+            return [_Entry(e.line, e.column, e.type_name, str(e.message),
+                           at + e.path[len(top):] if e.path and e.path.startswith(top) else at)
+                    for e in log]
+        else:
+            return []  # no child fails on its own: the parent's content as a whole
+    return []
+
+
 @cache
 def grammar(path: str) -> Grammar:
     """Return the prepared grammar of a schema file (once per process)."""
     return Grammar(Path(path))
+
+
+#: The whole schemas compiled from a prepared grammar (see _rerooted).
+_FULL: dict[str, etree.RelaxNG] = {}
 
 
 @cache
@@ -561,7 +657,8 @@ def compile_full(path: str) -> etree.RelaxNG:
     try:
         g = grammar(path)
         if g.reducible:
-            return etree.RelaxNG(g.template)
+            _FULL[path] = etree.RelaxNG(g.template)
+            return _FULL[path]
         return etree.RelaxNG(etree.parse(path, _parser()))
     except OSError as exc:
         raise SchemaError(Issue("schema.missing", path, f"cannot be read: {exc}")) from None
@@ -599,9 +696,11 @@ def _compile_reduced(g: Grammar, elements: frozenset[Name], attributes: frozense
             gone = id(_REDUCED.pop(next(iter(_REDUCED))))
             _DEAD_NAMES.pop(gone, None)
             _IMPAIRED_NAMES.pop(gone, None)
+            _TREES.pop(gone, None)
         _REDUCED[key] = found
         _DEAD_NAMES[id(found)] = frozenset(_split(n) for n in root.get(_DEAD, "").split())
         _IMPAIRED_NAMES[id(found)] = frozenset(_split(n) for n in root.get(_IMPAIRED, "").split())
+        _TREES[id(found)] = root
     return found
 
 
@@ -613,6 +712,8 @@ _DEAD_NAMES: dict[int, frozenset[Name]] = {}
 #: (see _simplify), in a plain reduction.
 _IMPAIRED = "{urn:x-tei-ingest}impaired"
 _IMPAIRED_NAMES: dict[int, frozenset[Name]] = {}
+#: The grammar each reduction was compiled from (see Grammar.rerooted).
+_TREES: dict[int, etree._Element] = {}
 
 
 def _strip_annotations(root: etree._Element) -> None:
@@ -1174,7 +1275,8 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
             if schema.validate(doc):
                 out.append(())
                 continue
-        entries = _without_echoes(doc, list(schema.error_log), schema)
+        entries = _looked_inside(doc, _without_echoes(doc, list(schema.error_log), schema), g, schema)
+        entries = _only_incomplete(doc, entries, schema, g)
         data = sources[k] if sources is not None else None
         out.append(first_errors(doc, entries, data, g.unchecked_attributes(doc, entries),
                                 partial(g.first_wrong_child, doc, schema))
@@ -1296,6 +1398,56 @@ def _without_echoes(doc: etree._ElementTree, entries: list[Any], schema: etree.R
     schema.validate(trial)
     still = {(e.path, str(e.message)) for e in schema.error_log}
     return [e for e in entries if not echo(e) or (e.path, str(e.message)) in still]
+
+
+_GOT_NOTHING = re.compile(r"Expecting an element (\S+), got nothing")
+#: How many elements ``_only_incomplete`` tries at the end of an element (each is a check
+#: of the document).
+_STUBS_TRIED = 64
+
+
+def _only_incomplete(doc: etree._ElementTree, entries: list[Any], schema: etree.RelaxNG, g: Grammar | None = None
+                     ) -> list[Any]:
+    """Return libxml2's errors without the wrong children said of an element that is only
+    incomplete.
+
+    Where an element's children are good as far as they go but one it requires is missing
+    at its end (a ``listBibl`` with a ``head`` and no ``bibl``), libxml2 may say both what
+    it expected ("Expecting an element bibl, got nothing") and that a good child was not
+    expected ("Did not expect element head there"); jing reports the element incomplete,
+    at its end tag. So an element of which both are said gets each element it was expected
+    to have, then each its content refers to (as libxml2 may expect others), empty, after
+    its children: if one makes its content good, its children were a good beginning, and
+    the wrong children said of it are left out (the document is put back as it was).
+    """
+    expected: dict[str, list[str]] = {}
+    for e in entries:
+        m = _GOT_NOTHING.match(str(e.message)) if e.type_name == "RELAXNG_ERR_NOELEM" and e.path else None
+        if m:
+            expected.setdefault(e.path, []).append(m.group(1))
+    wrong = {e.path for e in entries if e.type_name in _WRONG_CHILD and e.path in expected}
+    drop: set[str] = set()
+    for path in sorted(wrong):
+        nodes = _nodes(doc, path)
+        if not nodes:
+            continue
+        node = nodes[0]
+        ns = etree.QName(node).namespace
+        names = [*expected[path]]
+        if g is not None and _split(node.tag) in g._elements:
+            names += sorted(n for space, n in g._referred(frozenset({_split(node.tag)}))[0] if space == (ns or ""))
+        for name in list(dict.fromkeys(names))[:_STUBS_TRIED]:
+            stub = etree.SubElement(node, f"{{{ns}}}{name}" if ns else name)
+            try:
+                schema.validate(doc)
+                good = not any(x.path == path and not _INVALID_ATTRIBUTE.match(str(x.message))
+                               for x in schema.error_log)
+            finally:
+                node.remove(stub)
+            if good:
+                drop.add(path)
+                break
+    return [e for e in entries if not (e.type_name in _WRONG_CHILD and e.path in drop)]
 
 
 def _failed_content(doc: etree._ElementTree, log: Iterable[Any]) -> frozenset[Name]:
@@ -1492,10 +1644,12 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
         pass
     except expat.ExpatError:
         # not well-formed further on: jing stops there, never meeting the end tags of the
-        # elements still open, so content they miss is not reported
-        for k, _ in stack:
-            for n, w in wanted.get(k, ()):
-                if w == "end" and lines[n] is None:
+        # elements still open (content they miss is not reported), text in them after that
+        # point, or elements after it (as libxml2 recovered them)
+        still_open = {k for k, _ in stack}
+        for k, placed in wanted.items():
+            for n, w in placed:
+                if lines[n] is None and (k >= seen[0] or (k in still_open and w in ("end", "text"))):
                     lines[n] = UNREACHED
     return lines
 

@@ -436,9 +436,9 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
         return fail(missing[0], 0, missing[1], "xml.dtd")
     try:
         doc = etree.ElementTree(_parse(data, shown))
-        if any(True for _ in doc.getroot().iter(_XI + "include")):
+        if any(True for _ in doc.getroot().iter(_XI + "*")):
             notes: list[tuple[int, str]] = []
-            problem = _include(doc, path, notes)
+            problem = _include(doc, path, notes, data)
             if problem:
                 # checked as it stands up to the first inclusion (see _checked_before)
                 return (etree.ElementTree(_parse(data, shown)), data,
@@ -534,22 +534,29 @@ def encoding_problem(name: str) -> str | None:
             f"registered with IANA){hint}")
 
 
-def _include(doc: etree._ElementTree, path: Path, notes: list[tuple[int, str]]) -> tuple[int, str] | None:
+def _include(doc: etree._ElementTree, path: Path, notes: list[tuple[int, str]], data: bytes = b""
+             ) -> tuple[int, str] | None:
     """Expand the XIncludes of a document, reading only files in its own folder tree.
 
     Returns (line, message) when an inclusion is refused or fails: another folder, a
     URL, a missing file, an included file that is not well-formed, or inclusions nested
-    more than ten deep. An inclusion with an ``xi:fallback`` that cannot be read takes the
-    fallback's content instead (XInclude 1.0, 4.4); when it was refused (another folder, a
-    URL) rather than missing, ``notes`` gets a (line, message) saying so.
+    more than ten deep; the line is where the inclusion ends, where jing, finding no
+    fallback in it, stops (given the document's ``data``). An inclusion with an
+    ``xi:fallback`` that cannot be read takes the fallback's content instead (XInclude
+    1.0, 4.4); when it was refused (another folder, a URL) rather than missing, ``notes``
+    gets a (line, message) saying so.
     """
     from lxml import ElementInclude  # type: ignore[attr-defined]
 
+    misused = _misused(doc)
     root_dir = path.resolve().parent
     where = [0]
     included = [0]  # inclusions that read another file
+    ordinal = {inc: k for k, inc in enumerate(doc.getroot().iter(_XI + "include"))}  # as the bytes have them
+    asked: list[str] = []  # the last file asked for
 
     def loader(href: str, parse: str, encoding: str | None = None) -> Any:
+        asked[:] = [href]
         if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) and not href.startswith("file:"):
             raise _Refused(f"includes {href!r}, which is not a local file; only files beside the document are read")
         target = Path(href.removeprefix("file://")).resolve()
@@ -588,20 +595,89 @@ def _include(doc: etree._ElementTree, path: Path, notes: list[tuple[int, str]]) 
                 continue
         where[0] = where[0] or line
         included[0] += 1
+
+    def failed_at() -> int:  # the end of the inclusion that failed, if it is one of the document's own
+        inc = next((i for i in doc.getroot().iter(_XI + "include") if asked and i.get("href") == asked[0]), None)
+        if inc is None or inc not in ordinal or not data:
+            return where[0]
+        from .rng import _XI_EXPAT
+
+        return _end_line(data, _XI_EXPAT + "include", ordinal[inc]) or where[0]
+
+    failed: tuple[int, str] | None = None
     try:
         ElementInclude.include(doc.getroot(), loader=loader, max_depth=10)
     except _Refused as exc:
-        return where[0], str(exc)
+        failed = failed_at(), str(exc)
     except (ElementInclude.FatalIncludeError, ElementInclude.LimitedRecursiveIncludeError,
             etree.XMLSyntaxError, UnicodeDecodeError) as exc:
-        return where[0], f"XInclude failed: {exc}"
+        failed = failed_at(), f"XInclude failed: {exc}"
+    if misused and (failed is None or not 0 < failed[0] < misused[0]):
+        return misused  # (read as a stream, the document stops at whichever comes first)
+    if failed:
+        return failed
     if not included[0]:
         notes.append((0, _FALLBACKS_ONLY))
     return None
 
 
+def _end_line(data: bytes, name: str, k: int) -> int | None:
+    """Return the line where the k-th element of this (expat) name ends in the bytes, or None."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    seen = [0]
+    starts: list[int] = []  # the ordinals of the open elements of that name
+
+    class Found(Exception):
+        pass
+
+    def start(tag: str, attrs: Any) -> None:
+        if tag == name:
+            starts.append(seen[0])
+            seen[0] += 1
+        else:
+            starts.append(-1)
+
+    def end(tag: str) -> None:
+        if starts.pop() == k:
+            raise Found
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(data, True)
+    except Found:
+        return int(parser.CurrentLineNumber)
+    except expat.ExpatError:
+        return None
+    return None
+
+
 #: A note of ``_include``: every inclusion took its fallback, so every line is the document's.
 _FALLBACKS_ONLY = "fallbacks only"
+
+
+def _misused(doc: etree._ElementTree) -> tuple[int, str] | None:
+    """Return (line, message) for the first XInclude element used as XInclude 1.0 forbids
+    (section 3), where an XInclude processor such as jing's stops: a second ``xi:fallback``
+    in an ``xi:include``, another XInclude element in one, an ``xi:fallback`` outside
+    one, an ``xi:include`` with neither ``href`` nor ``xpointer``."""
+    for el in doc.getroot().iter(_XI + "*"):
+        line = el.sourceline if isinstance(el.sourceline, int) else 0
+        parent = el.getparent()
+        in_include = parent is not None and parent.tag == _XI + "include"
+        name = etree.QName(el).localname
+        if name == "fallback":
+            if not in_include:
+                return line, "an xi:fallback outside an xi:include: XInclude allows it only as a child of one"
+            if any(s.tag == el.tag for s in el.itersiblings(preceding=True)):
+                return line, "a second xi:fallback in an xi:include: XInclude allows one"
+        elif in_include:
+            return line, f"an xi:{name} inside an xi:include, where XInclude allows only xi:fallback"
+        if name == "include" and not el.get("href") and el.get("xpointer") is None:
+            return line, "an xi:include with neither href nor xpointer: it names nothing to include"
+    return None
 
 
 class _Refused(Exception):
