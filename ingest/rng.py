@@ -607,7 +607,8 @@ def _looked_inside(doc: etree._ElementTree, entries: list[Any], g: Grammar, sche
     for k, e in enumerate(entries):
         out.append(e)
         if e.type_name != _CONTENT_FAILED or not e.path or looked >= 3 or any(
-                o.path and o.path.startswith(e.path + "/") for o in entries[k + 1:] + entries[:k]):
+                o.path and (o.path.startswith(e.path + "/") or (o.path == e.path and o.type_name != _CONTENT_FAILED))
+                for o in entries[k + 1:] + entries[:k]):  # (a wrong child said of it is not looked inside)
             continue
         nodes = _nodes(doc, e.path)
         if nodes:

@@ -149,6 +149,10 @@ BREAKS = [
      "<placeName ref='a' type='standard'>Paris</placeName>\n<location>\n"
      "<address><country>GBR</country><region/></address>\n<geo>48.85 2.35</geo>\n"
      "<hi>x</hi> text</location>\n<idno type='URI'>u</idno>\n</place>\n</listPlace><p>She counted"),
+    # a wrong child said of its parent, which also failed: the wrong child, not what is inside it
+    ("wrong-child-with-a-wrong-one-inside", "novel.xml", "<p>She counted",
+     "<listPlace>\n<sp xml:id='place-1'>\n<placeName>New York</placeName>\n"
+     "<location><geo>40.71 -74.00</geo></location>\n</sp>\n</listPlace><p>She counted"),
     # an inclusion that fails with no fallback: jing stops at its end, where it finds none
     ("inclusion-without-fallback-ends-later", "xinclude.xml", '<xi:include href="chapter.inc"/>',
      '<xi:include href="missing.inc">\n\n</xi:include>'),
