@@ -713,7 +713,7 @@ _DEAD_NAMES: dict[int, frozenset[Name]] = {}
 #: (see _simplify), in a plain reduction.
 _IMPAIRED = "{urn:x-tei-ingest}impaired"
 _IMPAIRED_NAMES: dict[int, frozenset[Name]] = {}
-#: The grammar each reduction was compiled from (see Grammar.rerooted).
+#: The grammar each reduction was compiled from (see _rerooted).
 _TREES: dict[int, etree._Element] = {}
 
 
