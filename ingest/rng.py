@@ -560,7 +560,7 @@ def _rerooted(g: Grammar, schema: etree.RelaxNG, name: Name) -> etree.RelaxNG | 
     if len(_REROOTED) >= 64:
         _REROOTED.pop(next(iter(_REROOTED)))
     source = _TREES.get(id(schema))
-    if source is None and g.reducible and schema is not None and schema is _FULL.get(str(g.path)):
+    if source is None and g.reducible and schema is _FULL.get(str(g.path)):
         source = g.template.getroot()
     found: etree.RelaxNG | None = None
     if source is not None:
@@ -602,13 +602,17 @@ def _looked_inside(doc: etree._ElementTree, entries: list[Any], g: Grammar, sche
     that fails is looked into the same way until libxml2 says what is wrong, and what it
     says is put after the parent's error, the paths made the document's.
     """
+    # the paths with an error inside them, and those with another error than this one (a
+    # wrong child said of it): not looked inside
+    said = {e.path for e in entries if e.path and e.type_name != _CONTENT_FAILED}
+    for e in entries:
+        steps = (e.path or "").split("/")
+        said.update("/".join(steps[:n]) for n in range(2, len(steps)))
     out: list[Any] = []
     looked = 0
-    for k, e in enumerate(entries):
+    for e in entries:
         out.append(e)
-        if e.type_name != _CONTENT_FAILED or not e.path or looked >= 3 or any(
-                o.path and (o.path.startswith(e.path + "/") or (o.path == e.path and o.type_name != _CONTENT_FAILED))
-                for o in entries[k + 1:] + entries[:k]):  # (a wrong child said of it is not looked inside)
+        if e.type_name != _CONTENT_FAILED or not e.path or looked >= 3 or e.path in said:
             continue
         nodes = _nodes(doc, e.path)
         if nodes:
@@ -1407,7 +1411,7 @@ _GOT_NOTHING = re.compile(r"Expecting an element (\S+), got nothing")
 _STUBS_TRIED = 64
 
 
-def _only_incomplete(doc: etree._ElementTree, entries: list[Any], schema: etree.RelaxNG, g: Grammar | None = None
+def _only_incomplete(doc: etree._ElementTree, entries: list[Any], schema: etree.RelaxNG, g: Grammar
                      ) -> list[Any]:
     """Return libxml2's errors without the wrong children said of an element that is only
     incomplete.
@@ -1435,7 +1439,7 @@ def _only_incomplete(doc: etree._ElementTree, entries: list[Any], schema: etree.
         node = nodes[0]
         ns = etree.QName(node).namespace
         names = [*expected[path]]
-        if g is not None and _split(node.tag) in g._elements:
+        if _split(node.tag) in g._elements:
             names += sorted(n for space, n in g._referred(frozenset({_split(node.tag)}))[0] if space == (ns or ""))
         for name in list(dict.fromkeys(names))[:_STUBS_TRIED]:
             stub = etree.SubElement(node, f"{{{ns}}}{name}" if ns else name)
