@@ -839,85 +839,107 @@ def _simplify(root: etree._Element, impaired: set[Name] | None = None) -> None:
     notAllowed. The grammar accepts the same documents, and libxml2 can compile the
     content models that remain into automata, as it does for the full schema.
 
+    One pass rewrites every pattern, its parts before it; after it only the references to
+    a definition that became notAllowed (or empty) change anything, so each later round
+    rewrites only what holds such a reference, and looks again only at the definitions
+    it changed. (The same fixed point as passes over the whole grammar until one changes
+    nothing, in a fraction of the time: tests/test_validate_parity.py compares the two.)
+
     ``impaired`` collects the names of the elements in whose content a group, interleave
     or oneOrMore became notAllowed while another of its parts could still match: the
     reduction then refuses there what the full schema would take further (see
     ``Grammar.wording``).
     """
-    while True:
-        changed = _simplify_once(root, impaired)
-        dead, empty = _dead_defines(root), _empty_defines(root)
-        for ref in list(root.iter(_R + "ref")):
-            name = ref.get("name")
-            if name in dead or name in empty:
-                _replace(ref, "notAllowed" if name in dead else "empty")
-                changed = True
-        if not changed:
-            return
-
-
-def _simplify_once(root: etree._Element, impaired: set[Name] | None = None) -> bool:
-    changed = False
     for el in reversed(list(root.iter(_R + "*"))):
-        tag = el.tag
-        if tag == _R + "define":  # its patterns are a group: group(empty, p) is p
-            kids = _patterns(el)
-            empties = [k for k in kids if _is(k, "empty")]
-            for k in empties[: len(empties) if len(empties) < len(kids) else len(empties) - 1]:
-                _drop(k)
-                changed = True
-            continue
-        if tag in _LEAVES or el.getparent() is None:
-            continue
-        if tag == _R + "choice" and _in_name_class(el):
-            continue
+        _rewrite(el, impaired)
+    defines: dict[str, list[etree._Element]] = {}
+    for d in root.iter(_R + "define"):
+        defines.setdefault(d.get("name", ""), []).append(d)
+    refs: dict[str, list[etree._Element]] = {}
+    for ref in root.iter(_R + "ref"):
+        refs.setdefault(ref.get("name", ""), []).append(ref)
+    looked: Iterable[str] = defines
+    while True:
+        dead, empty = _dead_defines(defines, looked), _empty_defines(defines, looked)
+        # the patterns that hold a replaced reference, each after those inside it
+        held: dict[etree._Element, int] = {}
+        for name in sorted(dead | empty):
+            for ref in refs.pop(name, ()):
+                chain = list(ref.iterancestors())
+                if not chain or chain[-1] is not root:
+                    continue  # gone with a pattern that held it
+                _replace(ref, "notAllowed" if name in dead else "empty")
+                for depth, el in enumerate(reversed(chain)):
+                    held[el] = depth
+        if not held:
+            return
+        changed: set[str] = set()
+        for el in sorted(held, key=held.__getitem__, reverse=True):
+            _rewrite(el, impaired)
+            if el.tag == _R + "define":
+                changed.add(el.get("name", ""))
+        looked = changed
+
+
+def _rewrite(el: etree._Element, impaired: set[Name] | None = None) -> bool:
+    """Apply to one pattern the rules of ``_simplify``; return whether it changed."""
+    changed = False
+    tag = el.tag
+    if tag == _R + "define":  # its patterns are a group: group(empty, p) is p
         kids = _patterns(el)
-        if tag in _SEQUENCES:  # group(empty, p) is p; group(empty, empty), oneOrMore(empty)... are empty
-            empties = [k for k in kids if _is(k, "empty")]
-            if empties and len(empties) < len(kids):
-                for k in empties:
-                    _drop(k)
-                kids = [k for k in kids if not _is(k, "empty")]
-                changed = True
-            elif empties and tag != _R + "element":
-                _replace(el, "text" if tag == _R + "mixed" else "empty")  # mixed(empty) is text
-                changed = True
-                continue
-            elif len(empties) > 1:
-                for k in empties[1:]:
-                    _drop(k)
-                changed = True
-        if tag in _SINGLE and len(kids) == 1 and len(el) == 1:  # group(p) is p
-            only = kids[0]
-            only.tail = el.tail
-            parent = el.getparent()
-            assert parent is not None
-            parent.replace(el, only)
+        empties = [k for k in kids if _is(k, "empty")]
+        for k in empties[: len(empties) if len(empties) < len(kids) else len(empties) - 1]:
+            _drop(k)
             changed = True
-            continue
-        dead = [k for k in kids if _is(k, "notAllowed")]
-        if not dead:
-            continue
-        if tag == _R + "choice":
-            if len(dead) == len(kids):
-                _replace(el, "notAllowed")
-            else:
-                for k in dead:
-                    _drop(k)
+        return changed
+    if tag in _LEAVES or el.getparent() is None:
+        return False
+    if tag == _R + "choice" and _in_name_class(el):
+        return False
+    kids = _patterns(el)
+    if tag in _SEQUENCES:  # group(empty, p) is p; group(empty, empty), oneOrMore(empty)... are empty
+        empties = [k for k in kids if _is(k, "empty")]
+        if empties and len(empties) < len(kids):
+            for k in empties:
+                _drop(k)
+            kids = [k for k in kids if not _is(k, "empty")]
             changed = True
-        elif tag in _ALL_OR_NOTHING:
-            if impaired is not None and tag != _R + "element" and any(
-                    not _is(k, "notAllowed") and not _is(k, "empty") for k in kids):
-                owner = next((a for a in el.iterancestors(_R + "element")), None)
-                name = _plain_name(owner, False) if owner is not None else None
-                if name is not None:
-                    impaired.add(name)
+        elif empties and tag != _R + "element":
+            _replace(el, "text" if tag == _R + "mixed" else "empty")  # mixed(empty) is text
+            return True
+        elif len(empties) > 1:
+            for k in empties[1:]:
+                _drop(k)
+            changed = True
+    if tag in _SINGLE and len(kids) == 1 and len(el) == 1:  # group(p) is p
+        only = kids[0]
+        only.tail = el.tail
+        parent = el.getparent()
+        assert parent is not None
+        parent.replace(el, only)
+        return True
+    dead = [k for k in kids if _is(k, "notAllowed")]
+    if not dead:
+        return changed
+    if tag == _R + "choice":
+        if len(dead) == len(kids):
             _replace(el, "notAllowed")
-            changed = True
-        elif tag in (_R + "zeroOrMore", _R + "optional"):
-            _replace(el, "empty")
-            changed = True
-    return changed
+        else:
+            for k in dead:
+                _drop(k)
+    elif tag in _ALL_OR_NOTHING:
+        if impaired is not None and tag != _R + "element" and any(
+                not _is(k, "notAllowed") and not _is(k, "empty") for k in kids):
+            owner = next((a for a in el.iterancestors(_R + "element")), None)
+            name = _plain_name(owner, False) if owner is not None else None
+            if name is not None:
+                impaired.add(name)
+        _replace(el, "notAllowed")
+    elif tag in (_R + "zeroOrMore", _R + "optional"):
+        _replace(el, "empty")
+    else:
+        return changed
+    return True
 
 
 _LEAVES = frozenset(_R + t for t in ("name", "value", "param", "anyName", "nsName", "except", "notAllowed", "ref",
@@ -931,24 +953,22 @@ _ALL_OR_NOTHING = frozenset(_R + t for t in ("group", "interleave", "oneOrMore",
                                                "element"))
 
 
-def _dead_defines(root: etree._Element) -> set[str]:
-    """Return the names of definitions whose combined pattern is notAllowed."""
-    by_name: dict[str, list[etree._Element]] = {}
-    for d in root.iter(_R + "define"):
-        by_name.setdefault(d.get("name", ""), []).append(d)
+def _dead_defines(defines: dict[str, list[etree._Element]], names: Iterable[str]) -> set[str]:
+    """Return those of the names whose combined definition is notAllowed."""
+    def is_dead(d: etree._Element) -> bool:
+        return any(_is(k, "notAllowed") for k in _patterns(d))
+
     dead = set()
-    for name, defs in by_name.items():
-        def is_dead(d: etree._Element) -> bool:
-            kids = _patterns(d)
-            return any(_is(k, "notAllowed") for k in kids)
+    for name in names:
+        defs = defines[name]
         combine = next((d.get("combine") for d in defs if d.get("combine")), None)
         if (combine == "choice" and all(is_dead(d) for d in defs)) or (combine != "choice" and any(map(is_dead, defs))):
             dead.add(name)
     return dead
 
 
-def _empty_defines(root: etree._Element) -> set[str]:
-    """Return the names of definitions (not combined) whose pattern is empty.
+def _empty_defines(defines: dict[str, list[etree._Element]], names: Iterable[str]) -> set[str]:
+    """Return those of the names defined once, not combined, as empty.
 
     A reference to one is empty: replaced so, an element's references to attribute groups
     whose attributes the documents never carry are dropped from it. libxml2 moves an
@@ -956,15 +976,14 @@ def _empty_defines(root: etree._Element) -> set[str]:
     into an automaton, as it does for the full schema; a reference to ``empty`` among
     them would keep them in the content and the element's content uncompiled.
     """
-    count: dict[str, int] = {}
     found: set[str] = set()
-    for d in root.iter(_R + "define"):
-        name = d.get("name", "")
-        count[name] = count.get(name, 0) + 1
-        kids = _patterns(d)
-        if not d.get("combine") and kids and all(_is(k, "empty") for k in kids):
-            found.add(name)
-    return {n for n in found if count[n] == 1}
+    for name in names:
+        defs = defines[name]
+        if len(defs) == 1 and not defs[0].get("combine"):
+            kids = _patterns(defs[0])
+            if kids and all(_is(k, "empty") for k in kids):
+                found.add(name)
+    return found
 
 
 def _in_name_class(el: etree._Element) -> bool:
