@@ -123,7 +123,7 @@ class _Pattern(NamedTuple):
 
 
 #: Bumped whenever the reduction changes, so that cached reductions are not reused.
-ALGORITHM = "14"
+ALGORITHM = "15"
 
 
 class Grammar:
@@ -445,7 +445,10 @@ class Grammar:
         ``persName`` is at fault). Where a child has a name the node's patterns never allow,
         the first child jing refuses is at it or before it: the node is checked with its
         children cut after the first k, and the smallest k that fails gives that child
-        (a binary search; the document is put back as it was).
+        (a binary search; the document is put back as it was). Where libxml2 says it of a
+        child instead (a good ``bibl`` of a ``listBibl`` that holds a ``p`` after it), and the
+        node's other children are good once those of names it never allows are taken out,
+        jing stops at the first of those.
         """
         name = _split(node.tag)
         if name not in self._elements:
@@ -471,7 +474,7 @@ class Grammar:
 
         low, high = 1, outside + 1
         if not fails(high):
-            return None
+            return children[outside] if self._good_without(doc, schema, node, path, allowed) else None
         while low < high:
             middle = (low + high) // 2
             if fails(middle):
@@ -479,6 +482,26 @@ class Grammar:
             else:
                 low = middle + 1
         return children[low - 1]
+
+    @staticmethod
+    def _good_without(doc: etree._ElementTree, schema: etree.RelaxNG, node: etree._Element, path: str,
+                      allowed: frozenset[Name]) -> bool:
+        """Whether the node's content is good, and none of its children said to be wrong,
+        once its children of names it never allows are taken out (then put back)."""
+        out = [c for c in node.iterchildren(etree.Element) if _split(c.tag) not in allowed]
+        places = [node.index(c) for c in out]
+        for c in out:
+            node.remove(c)
+        try:
+            if schema.validate(doc):
+                return True
+            prefix = path + "/"
+            return not any(e.path == path or (e.path and e.path.startswith(prefix) and "/" not in e.path[len(prefix):]
+                                              and e.type_name in _WRONG_CHILD | {_EXTRA})
+                           for e in schema.error_log)
+        finally:
+            for place, c in zip(places, out, strict=True):
+                node.insert(place, c)
 
     def _attributes_of(self, element: Name) -> frozenset[Name] | None:
         """Return the attribute names the element's patterns allow, None where a name class does."""
@@ -587,62 +610,106 @@ def _rerooted(g: Grammar, schema: etree.RelaxNG, name: Name) -> etree.RelaxNG | 
 
 #: libxml2's error for an element whose content failed, naming nothing inside it.
 _CONTENT_FAILED = "RELAXNG_ERR_CONTENTVALID"
+#: libxml2's error for a node its parent could not take after the children it took.
+_EXTRA = "RELAXNG_ERR_EXTRACONTENT"
 
 
 def _looked_inside(doc: etree._ElementTree, entries: list[Any], g: Grammar, schema: etree.RelaxNG
                    ) -> list[Any]:
     """Return libxml2's errors, with the errors inside an element where libxml2 says only
-    that its content failed.
+    that its content failed, or that it is extra content of its parent.
 
     libxml2 checks a child against its patterns inside its parent's content model and, where
     the child fails inside (a ``place`` of a ``listPlace`` with a ``hi`` its ``location``
     does not allow), it may keep none of the child's errors: "Element listPlace failed to
-    validate content", where jing reports the ``hi``. So such an element's children are
-    checked each on its own, against the grammar started at the child's name; the first
-    that fails is looked into the same way until libxml2 says what is wrong, and what it
-    says is put after the parent's error, the paths made the document's.
+    validate content", where jing reports the ``hi``; or keep a later one only (the
+    ``idno`` after an ``addrLine`` with an attribute it does not take). So such an
+    element's children are checked each on its own, against the grammar started at the
+    child's name; the first that fails is looked into the same way until libxml2 says what
+    is wrong, and what it says is put after the parent's error, the paths made the
+    document's. A child libxml2 calls extra content ("listPlace has extra content: place",
+    after "Did not expect element place there" of a good ``place`` before it) is checked
+    on its own likewise, where libxml2 says nothing inside it; if it is good so, the
+    children after it are, and the first that fails is the extra content (libxml2 may
+    point at a good child before the one at fault).
     """
-    # the paths with an error inside them, and those with another error than this one (a
-    # wrong child said of it): not looked inside
+    # the paths with another error than this one (a wrong child said of it): not looked inside
     said = {e.path for e in entries if e.path and e.type_name != _CONTENT_FAILED}
-    for e in entries:
-        steps = (e.path or "").split("/")
-        said.update("/".join(steps[:n]) for n in range(2, len(steps)))
+    known = {(e.path, str(e.message)) for e in entries}
     out: list[Any] = []
     looked = 0
     for e in entries:
         out.append(e)
-        if e.type_name != _CONTENT_FAILED or not e.path or looked >= 3 or e.path in said:
+        if not e.path or looked >= 3:
             continue
-        nodes = _nodes(doc, e.path)
-        if nodes:
-            looked += 1
-            out.extend(_inside(doc, nodes[0], g, schema))
+        if e.type_name == _CONTENT_FAILED and e.path not in said:
+            nodes = _nodes(doc, e.path)
+            if nodes:
+                looked += 1
+                out.extend(x for x in _inside(doc, nodes[0], g, schema) if (x.path, x.message) not in known)
+        elif e.type_name == _EXTRA and not any(
+                o is not e and o.path and (o.path == e.path or o.path.startswith(e.path + "/")) for o in entries):
+            nodes = _nodes(doc, e.path)
+            if nodes and isinstance(nodes[0].tag, str):
+                looked += 1
+                for k, el in enumerate(itertools.chain(nodes[:1], nodes[0].itersiblings(etree.Element))):
+                    state, found = _alone(doc, el, g, schema)
+                    if state == "unchecked" or k >= _SIBLINGS_TRIED:
+                        break
+                    if state == "good":
+                        continue
+                    if state == "content":
+                        found = _inside(doc, el, g, schema)
+                    if el is not nodes[0]:  # libxml2 pointed at a good child before it
+                        parent = el.getparent()
+                        out[-1] = _Entry(el.sourceline if isinstance(el.sourceline, int) else e.line, 0, _EXTRA,
+                                         f"Element {etree.QName(parent).localname if parent is not None else ''} has "
+                                         f"extra content: {etree.QName(el).localname}", doc.getpath(el))
+                    out.extend(x for x in found if (x.path, x.message) not in known)
+                    break
     return out
+
+
+#: The children checked on their own from the one libxml2 calls extra content.
+_SIBLINGS_TRIED = 64
 
 
 def _inside(doc: etree._ElementTree, node: etree._Element, g: Grammar, schema: etree.RelaxNG) -> list[_Entry]:
     """The errors of the first child of ``node`` that fails on its own, as ``_looked_inside`` finds them."""
     for _ in range(256):
         for child in node.iterchildren(etree.Element):
-            rerooted = _rerooted(g, schema, _split(child.tag))
-            if rerooted is None:
+            state, found = _alone(doc, child, g, schema)
+            if state == "unchecked":
                 return []
-            alone = etree.ElementTree(copy.deepcopy(child))
-            if rerooted.validate(alone):
-                continue
-            log = list(rerooted.error_log)
-            top = alone.getpath(alone.getroot())
-            if all(e.type_name == _CONTENT_FAILED and e.path == top for e in log):
+            if state == "content":
                 node = child  # only "failed to validate content" again: look inside it
                 break
-            at = doc.getpath(child)
-            return [_Entry(e.line, e.column, e.type_name, str(e.message),
-                           at + e.path[len(top):] if e.path and e.path.startswith(top) else at)
-                    for e in log]
+            if state == "failed":
+                return found
         else:
             return []  # no child fails on its own: the parent's content as a whole
     return []
+
+
+def _alone(doc: etree._ElementTree, el: etree._Element, g: Grammar, schema: etree.RelaxNG
+           ) -> tuple[str, list[_Entry]]:
+    """Check an element on its own, against the grammar started at its name: ("good", []),
+    ("unchecked", []) where that grammar cannot be made, ("content", []) where libxml2
+    says only that its content failed, or ("failed", its errors, the paths made the
+    document's)."""
+    rerooted = _rerooted(g, schema, _split(el.tag))
+    if rerooted is None:
+        return "unchecked", []
+    alone = etree.ElementTree(copy.deepcopy(el))
+    if rerooted.validate(alone):
+        return "good", []
+    log = list(rerooted.error_log)
+    top = alone.getpath(alone.getroot())
+    if all(e.type_name == _CONTENT_FAILED and e.path == top for e in log):
+        return "content", []
+    at = doc.getpath(el)
+    return "failed", [_Entry(e.line, e.column, e.type_name, str(e.message),
+                             at + e.path[len(top):] if e.path and e.path.startswith(top) else at) for e in log]
 
 
 @cache
@@ -739,7 +806,7 @@ _NOT_COLLAPSED = frozenset({"string", "normalizedString"})
 
 
 def _patterns_as_jing(root: etree._Element) -> None:
-    """Write the pattern facets so that libxml2 matches values as jing does.
+    """Write the value patterns so that libxml2 matches values as jing does.
 
     The Unicode categories jing's patterns use differ from libxml2's (``_JING_CATEGORIES``:
     tei_all's ``[^\\p{C}\\p{Z}]+``, the pattern of an enumerated or word value such as
@@ -760,6 +827,24 @@ def _patterns_as_jing(root: etree._Element) -> None:
         param.text = _CLASS.sub(_as_jing_class, param.text)
         if data.get("type") not in _NOT_COLLAPSED:
             param.text = rf"\s*({param.text})\s*"
+    # libxml2 takes any value for an attribute whose value is optional(p) (tei_all's
+    # schemaSpec/@prefix: <optional><data type="NCName"/></optional> took "a b"), and
+    # checks the same pattern written choice(empty, p), as RELAX NG's simplification
+    # (section 4.12) writes it
+    for optional in list(root.iter(_R + "optional")):
+        owner = next((a for a in optional.iterancestors(_R + "attribute", _R + "list", _R + "element")), None)
+        if owner is None or owner.tag != _R + "attribute":
+            continue
+        choice = etree.Element(_R + "choice")
+        etree.SubElement(choice, _R + "empty")
+        parts = [k for k in optional if isinstance(k.tag, str)]
+        target = choice if len(parts) == 1 else etree.SubElement(choice, _R + "group")
+        for k in parts:
+            target.append(k)
+        choice.tail = optional.tail
+        parent = optional.getparent()
+        assert parent is not None
+        parent.replace(optional, choice)
 
 
 #: A character class of an XML Schema pattern (``[^\p{C}\p{Z}]``).
@@ -1344,12 +1429,15 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
     if not entries:
         return ()
     runs: list[Any] = []
-    paths = [e.path for e in entries if e.path]
+    # (text an element does not allow is said at the element: an error inside it)
+    paths = [e.path + "/text()" if e.type_name == "RELAXNG_ERR_TEXTWRONG" else e.path for e in entries if e.path]
     dropped: list[Any] = []  # said again of an element already found at fault inside
     for e in entries:
         best = runs[-1] if runs else None
         restated = bool(e.path) and e.type_name in _WRONG_CHILD and _restated(doc, e, paths, culprit)
-        if best is not None and e.path and best.path and e.path.startswith(best.path + "/"):
+        if best is not None and e.path and best.path and (e.path.startswith(best.path + "/") or (
+                e.path == best.path and e.type_name == "RELAXNG_ERR_TEXTWRONG"
+                and best.type_name in _WRONG_CHILD | {_EXTRA})):
             if e.type_name in _SPECIFIC:
                 if best.type_name in _WRONG_CHILD:  # a wrong child said at its parent: the error inside it stands
                     dropped.append(best)
@@ -1371,7 +1459,7 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
     jing: list[int | None] = [None] * (len(candidates) + len(others))
     renamed: dict[int, str] = {}
     if data:
-        extra = [e.path for e in entries if e.type_name == "RELAXNG_ERR_EXTRACONTENT" and e.path]
+        extra = [e.path for e in entries if e.type_name == _EXTRA and e.path]
         try:
             jing = _jing_lines(doc, data, candidates + others, extra, culprit, renamed)
         except Exception:  # noqa: BLE001  # the location is a refinement; libxml2's stands, and its words
@@ -1585,7 +1673,14 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
             continue
         node = nodes[0]
         named = _named(e)
-        if named and e.type_name in _WRONG_CHILD and etree.QName(node).localname != named:
+        if named and e.type_name in _WRONG_CHILD and etree.QName(node).localname == named and culprit is not None \
+                and node.getparent() is not None:
+            found = culprit(node.getparent())  # a good child blamed for a later one its parent never takes
+            if found is not None and found in set(node.itersiblings()):
+                if renamed is not None and etree.QName(found).localname != named:
+                    renamed[id(e)] = etree.QName(found).localname
+                node = found
+        elif named and e.type_name in _WRONG_CHILD and etree.QName(node).localname != named:
             children = list(node.iterchildren(etree.Element))
             found = culprit(node) if culprit is not None else None
             if found is not None and renamed is not None and etree.QName(found).localname != named:
