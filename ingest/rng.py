@@ -642,29 +642,43 @@ def _looked_inside(doc: etree._ElementTree, entries: list[Any], g: Grammar, sche
         out.append(e)
         if not e.path or looked >= 3:
             continue
-        if e.type_name == _CONTENT_FAILED and e.path not in said:
+        if e.type_name == _CONTENT_FAILED and (
+                e.path not in said or _only_said_of_a_good_child(doc, e, entries, g, schema)):
             nodes = _nodes(doc, e.path)
             if nodes:
                 looked += 1
                 out.extend(x for x in _inside(doc, nodes[0], g, schema) if (x.path, x.message) not in known)
-        elif e.type_name == _EXTRA and not any(
-                o is not e and o.path and (o.path == e.path or o.path.startswith(e.path + "/")) for o in entries):
+        elif e.type_name == _EXTRA:
             nodes = _nodes(doc, e.path)
+            # "Did not expect element x there" of it too: only where it is in its place
+            also = [o for o in entries if o is not e and o.path == e.path]
+            if also and (not nodes or not isinstance(nodes[0].tag, str) or any(
+                    o.type_name not in _WRONG_CHILD or _named(o) != etree.QName(nodes[0]).localname for o in also)
+                    or not _in_its_place(doc, nodes[0], g, schema)):
+                continue
             if nodes and isinstance(nodes[0].tag, str):
                 looked += 1
+                parent = nodes[0].getparent()
+                owner = _split(parent.tag) if parent is not None else None
+                taken = g._referred(frozenset({owner}))[0] if owner in g._elements else None
+
                 for k, el in enumerate(itertools.chain(nodes[:1], nodes[0].itersiblings(etree.Element))):
+                    if k >= _SIBLINGS_TRIED:
+                        break
+                    if taken is not None and parent is not None and _split(el.tag) not in taken:
+                        # a name the parent never takes: jing stops there if the others are good without it
+                        if el is not nodes[0] and g._good_without(doc, schema, parent, doc.getpath(parent), taken):
+                            out[-1] = _moved(doc, el, e)
+                        break
                     state, found = _alone(doc, el, g, schema)
-                    if state == "unchecked" or k >= _SIBLINGS_TRIED:
+                    if state == "unchecked":
                         break
                     if state == "good":
                         continue
                     if state == "content":
                         found = _inside(doc, el, g, schema)
-                    if el is not nodes[0]:  # libxml2 pointed at a good child before it
-                        parent = el.getparent()
-                        out[-1] = _Entry(el.sourceline if isinstance(el.sourceline, int) else e.line, 0, _EXTRA,
-                                         f"Element {etree.QName(parent).localname if parent is not None else ''} has "
-                                         f"extra content: {etree.QName(el).localname}", doc.getpath(el))
+                    if el is not nodes[0]:
+                        out[-1] = _moved(doc, el, e)
                     out.extend(x for x in found if (x.path, x.message) not in known)
                     break
     return out
@@ -672,6 +686,80 @@ def _looked_inside(doc: etree._ElementTree, entries: list[Any], g: Grammar, sche
 
 #: The children checked on their own from the one libxml2 calls extra content.
 _SIBLINGS_TRIED = 64
+
+
+def _moved(doc: etree._ElementTree, el: etree._Element, said: Any) -> _Entry:
+    """libxml2's "extra content" error said of a good child before el, said of el."""
+    parent = el.getparent()
+    return _Entry(el.sourceline if isinstance(el.sourceline, int) else said.line, 0, _EXTRA,
+                  f"Element {etree.QName(parent).localname if parent is not None else ''} has extra content: "
+                  f"{etree.QName(el).localname}", doc.getpath(el))
+
+
+def _in_its_place(doc: etree._ElementTree, el: etree._Element, g: Grammar, schema: etree.RelaxNG) -> bool:
+    """Whether el's parent takes it where it is, libxml2 having said that it did not
+    expect it there (as it does of a child that fails inside): a copy of el made good on
+    its own, the elements, attributes and text its errors point at taken out, is put in
+    its place (then taken back), and leaves no error at el."""
+    rerooted = _rerooted(g, schema, _split(el.tag))
+    parent = el.getparent()
+    if rerooted is None or parent is None:
+        return False
+    trial = copy.deepcopy(el)
+    alone = etree.ElementTree(trial)
+    for _ in range(8):
+        if rerooted.validate(alone):
+            break
+        changed = False
+        for e in rerooted.error_log:
+            nodes = _nodes(alone, e.path)
+            if not nodes:
+                continue
+            node, above = nodes[0], nodes[0].getparent()
+            if node is not trial and above is not None:
+                above.remove(node)  # (the error's nodes in this tree are then gone)
+                changed = True
+                break
+            m = _INVALID_ATTRIBUTE.match(str(e.message))
+            keys = [k for k in trial.attrib if m and etree.QName(k).localname == m.group(1)]
+            if keys:
+                for k in keys:
+                    del trial.attrib[k]
+                changed = True
+                break
+            if e.type_name == "RELAXNG_ERR_TEXTWRONG" or str(e.message).endswith("extra content: text"):
+                trial.text = None
+                for child in trial:
+                    child.tail = None
+                changed = True
+                break
+        if not changed:
+            return False
+    else:
+        return False
+    path, up, name = doc.getpath(el), doc.getpath(parent), etree.QName(el).localname
+    parent.replace(el, trial)
+    try:
+        return schema.validate(doc) or not any(
+            e.path == path or (e.path == up and e.type_name in _WRONG_CHILD and _named(e) == name)
+            for e in schema.error_log)
+    finally:
+        parent.replace(trial, el)
+
+
+def _only_said_of_a_good_child(doc: etree._ElementTree, failed: Any, entries: Sequence[Any], g: Grammar,
+                               schema: etree.RelaxNG) -> bool:
+    """Whether the other errors libxml2 says at an element whose content failed only name a
+    child that is in its place there ("Did not expect element bibl there" of a listBibl
+    whose bibl fails inside): the element is then looked inside."""
+    also = [o for o in entries if o is not failed and o.path == failed.path]
+    named = {_named(o) for o in also}
+    if not also or any(o.type_name not in _WRONG_CHILD for o in also) or len(named) != 1 or None in named:
+        return False
+    nodes = _nodes(doc, failed.path)
+    child = next((c for c in nodes[0].iterchildren(etree.Element) if etree.QName(c).localname in named), None) \
+        if nodes else None
+    return child is not None and _in_its_place(doc, child, g, schema)
 
 
 def _inside(doc: etree._ElementTree, node: etree._Element, g: Grammar, schema: etree.RelaxNG) -> list[_Entry]:
@@ -1432,15 +1520,18 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
     # (text an element does not allow is said at the element: an error inside it)
     paths = [e.path + "/text()" if e.type_name == "RELAXNG_ERR_TEXTWRONG" else e.path for e in entries if e.path]
     dropped: list[Any] = []  # said again of an element already found at fault inside
+    deeper: set[int] = set()
     for e in entries:
         best = runs[-1] if runs else None
         restated = bool(e.path) and e.type_name in _WRONG_CHILD and _restated(doc, e, paths, culprit)
         if best is not None and e.path and best.path and (e.path.startswith(best.path + "/") or (
                 e.path == best.path and e.type_name == "RELAXNG_ERR_TEXTWRONG"
                 and best.type_name in _WRONG_CHILD | {_EXTRA})):
-            if e.type_name in _SPECIFIC:
+            if e.type_name in _SPECIFIC or e.type_name == best.type_name == _EXTRA:
                 if best.type_name in _WRONG_CHILD:  # a wrong child said at its parent: the error inside it stands
                     dropped.append(best)
+                if e.type_name == _EXTRA:  # extra content inside extra content: nearer the fault, as specific
+                    deeper.add(id(e))
                 runs[-1] = e
             continue
         if best is not None and e.path and e.path == best.path and e.type_name in _WRONG_CHILD \
@@ -1453,7 +1544,7 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
         runs.append(e)
     # the first run stands in any case; another only for a specific error (the others restate a
     # parent's); and each attribute error libxml2 left out (``Grammar.unchecked_attributes``)
-    candidates = [runs[0], *(r for r in runs[1:] if r.type_name in _SPECIFIC), *attributes]
+    candidates = [runs[0], *(r for r in runs[1:] if r.type_name in _SPECIFIC or id(r) in deeper), *attributes]
     others = [e for e in entries if e.type_name in _SPECIFIC and all(e is not c for c in candidates)
               and all(e is not d for d in dropped)]
     jing: list[int | None] = [None] * (len(candidates) + len(others))
@@ -1604,8 +1695,14 @@ def _restated(doc: etree._ElementTree, entry: Any, paths: Sequence[str], culprit
 
 
 def _worded(doc: etree._ElementTree, entry: Any) -> str:
-    """Return libxml2's message, naming the element where it names none (missing content)."""
+    """Return libxml2's message, naming the element where it names none (missing content);
+    a child or text an element does not take in one wording (libxml2 has two, after the way
+    the element's content model was compiled)."""
     message = str(entry.message)
+    extra = _EXTRA_WORDS.match(message)
+    if extra:
+        return (f"Did not expect text in element {extra.group(1)} content" if extra.group(2) == "text"
+                else f"Did not expect element {extra.group(2)} there")
     if entry.type_name == "RELAXNG_ERR_NOELEM" and "Expecting an element , got nothing" in message and entry.path:
         try:
             nodes = doc.xpath(entry.path)
@@ -1616,6 +1713,8 @@ def _worded(doc: etree._ElementTree, entry: Any) -> str:
     return message
 
 
+#: libxml2's other wording of a child or text an element does not take.
+_EXTRA_WORDS = re.compile(r"Element (\S+) has extra content: (\S+)$")
 #: The element a libxml2 message names as the one not expected.
 _NAMED = re.compile(r"Did not expect element (\S+) there|Expecting element \S+, got (\S+)")
 

@@ -189,6 +189,36 @@ BREAKS = [
     # an attribute whose value is optional(data NCName): libxml2 took any value there
     ("optional-attribute-value", "novel.xml", "<p>She counted",
      "<schemaSpec ident='x' prefix='a b'><moduleRef key='core'/></schemaSpec><p>She counted"),
+    # a listRelation libxml2 says it did not expect (and calls extra content), where a relation
+    # inside it fails: jing reports the relation's value, or its text
+    ("relation-with-a-wrong-value", "novel.xml", "<p>She counted",
+     "<listPlace>\n<place><placeName>Graz</placeName></place>\n<listRelation>\n"
+     + "<relation name='provenance' passive='#a' active='#b'/>\n" * 3
+     + "<relation name='provenance' passive='' active='#b'/>\n<relation name='provenance' passive='#c' active='#b'/>\n"
+     "</listRelation>\n</listPlace><p>She counted"),
+    ("relation-with-text", "novel.xml", "<p>She counted",
+     "<listPlace>\n<place><placeName>Graz</placeName></place>\n<listRelation>\n"
+     + "<relation name='provenance' passive='#a' active='#b'/>\n" * 3
+     + "<relation name='provenance' passive='#d' active='#b'>\nGraz</relation>\n"
+     "<relation name='provenance' passive='#c' active='#b'/>\n</listRelation>\n</listPlace><p>She counted"),
+    # the same, libxml2 keeping only a later error inside it (the item)
+    ("error-in-extra-content-before-the-one-said", "novel.xml", "<p>She counted",
+     "<listPlace>\n<place><placeName>Graz</placeName></place>\n<listRelation>\n"
+     + "<relation name='provenance' passive='#a' active='#b'/>\n" * 2
+     + "<relation name='provenance' passive='#d' active='#b'><placeName>Graz</placeName>\n</relation>\n"
+     "<relation name='provenance' passive='#c' active='#b'/>\n<item n='1'/>\n</listRelation>\n</listPlace>"
+     "<p>She counted"),
+    # "extra content" said of a good child before one of a name the parent never takes
+    ("name-never-taken-after-good-children", "novel.xml", "<p>She counted",
+     "<elementSpec ident='x' mode='change'>\n<content>\n<alternate>\n<textNode/>\n<elementRef key='a'/>\n"
+     "<elementRef key='b'/>\n<classRef key='model.hiLike'/>\n<attDef ident='c' mode='add'>\n<desc>d</desc>\n"
+     "</attDef>\n</alternate>\n</content>\n</elementSpec><p>She counted"),
+    # "Did not expect element bibl there" said at the listBibl, whose bibl is in its place and
+    # fails inside (an empty interpGrp): jing reports the interpGrp
+    ("child-said-at-its-parent-failed-inside", "drama.xml", "<sourceDesc><p>Born digital.</p></sourceDesc>",
+     "<sourceDesc>\n<listBibl xml:id='meta'>\n<bibl type='missive'>\n"
+     "<interpGrp type='page'><interp>18</interp></interpGrp>\n<interpGrp type='toc'/>\n"
+     "<interpGrp type='n'><interp>X</interp></interpGrp>\n</bibl>\n</listBibl>\n</sourceDesc>"),
     # an encoding name libxml2 reads but jing's parser refuses (not one registered with IANA)
     ("encoding-name-utf8", "drama.xml", 'encoding="UTF-8"', 'encoding="utf8"'),
     ("encoding-name-cp1252", "corpus.xml", 'encoding="UTF-8"', 'encoding="cp1252"'),
