@@ -404,11 +404,22 @@ class Grammar:
         them, while jing reports such an attribute first, at the start tag. So each
         element whose content libxml2 failed is looked at here: an attribute
         whose name no pattern of its element has, or whose value none of its patterns for
-        that attribute takes, is an error as libxml2 would word it. An element the schema
+        that attribute takes, or an xml:id an element before it has, is an error as libxml2
+        would word it. An element the schema
         does not know, or whose attributes take a name class, is left to libxml2.
         """
         reported = {(e.path, str(e.message)) for e in entries}
         seen: set[etree._Element] = set()
+        first: dict[str, etree._Element] = {}
+
+        def ids(doc: etree._ElementTree) -> dict[str, etree._Element]:  # each xml:id's first element
+            if not first:
+                for el in doc.getroot().iter(etree.Element):
+                    value = el.get(_XML_ID_KEY)
+                    if value is not None:
+                        first.setdefault(" ".join(value.split()), el)
+            return first
+
         out: list[_Entry] = []
         for e in entries:
             if _INVALID_ATTRIBUTE.match(str(e.message)):
@@ -427,7 +438,9 @@ class Grammar:
                 if allowed is not None:
                     for key, value in node.attrib.items():
                         attribute = _split(str(key))
-                        if attribute not in allowed or not self._value_allowed(name, attribute, str(value)):
+                        if attribute not in allowed or not self._value_allowed(name, attribute, str(value)) or (
+                                attribute == _XML_ID and self._is_id(name)
+                                and ids(doc).get(" ".join(str(value).split()), node) is not node):
                             path = doc.getpath(node)
                             message = f"Invalid attribute {attribute[1]} for element {name[1]}"
                             if (path, message) not in reported:
@@ -524,6 +537,11 @@ class Grammar:
         probe = etree.Element("probe")
         probe.set(f"{{{attribute[0]}}}{attribute[1]}" if attribute[0] else attribute[1], value)
         return bool(schema.validate(etree.ElementTree(probe)))
+
+    def _is_id(self, element: Name) -> bool:
+        """Whether the element's xml:id is an ID (its value the document's only such)."""
+        return any(d.get("type") == "ID" for pattern in self._attribute_patterns.get(element, {}).get(_XML_ID, [])
+                   for d in pattern.iter(_R + "data"))
 
     def _value_schema(self, patterns: list[etree._Element]) -> etree.RelaxNG | None:
         if not patterns:
@@ -1481,6 +1499,8 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
     return out
 
 
+_XML_ID_KEY = "{http://www.w3.org/XML/1998/namespace}id"
+_XML_ID: Name = ("http://www.w3.org/XML/1998/namespace", "id")
 #: libxml2's two errors for one child its parent did not expect.
 _WRONG_CHILD = frozenset({"RELAXNG_ERR_ELEMWRONG", "RELAXNG_ERR_ELEMNAME"})
 #: libxml2 errors that name the node at fault (the others restate a failure of a parent).

@@ -219,6 +219,9 @@ BREAKS = [
      "<sourceDesc>\n<listBibl xml:id='meta'>\n<bibl type='missive'>\n"
      "<interpGrp type='page'><interp>18</interp></interpGrp>\n<interpGrp type='toc'/>\n"
      "<interpGrp type='n'><interp>X</interp></interpGrp>\n</bibl>\n</listBibl>\n</sourceDesc>"),
+    # an xml:id used before, on an element whose content fails: libxml2 does not check its attributes
+    ("xml-id-twice-on-an-element-whose-content-fails", "novel.xml", '<div type="chapter" n="2" xml:id="ch2">',
+     '<div type="chapter" n="2" xml:id="ch1">\n<lem>x</lem>'),
     # an encoding name libxml2 reads but jing's parser refuses (not one registered with IANA)
     ("encoding-name-utf8", "drama.xml", 'encoding="UTF-8"', 'encoding="utf8"'),
     ("encoding-name-cp1252", "corpus.xml", 'encoding="UTF-8"', 'encoding="cp1252"'),
