@@ -164,6 +164,7 @@ class Grammar:
         self._patterns: tuple[_Pattern, ...] | None = None
         self._defines: dict[str, list[etree._Element]] | None = None
         self._allowed: dict[Name, frozenset[Name] | None] = {}
+        self._wild: dict[Name, bool] = {}
         self._element_names: frozenset[Name] | None = None
         self._start_names: frozenset[Name] | None = None
         self._attribute_patterns: dict[Name, dict[Name, list[etree._Element]]] = {}
@@ -351,19 +352,26 @@ class Grammar:
         """Return the element and attribute names the content of the named elements' patterns
         refers to (through definitions, not into the elements it contains); None: those the
         grammar's start refers to."""
-        elements, attributes, _ = self._walk(names)
+        elements, attributes, _, _ = self._walk(names)
         return elements & self.known, attributes & self.known
 
+    def takes_any_element(self, name: Name) -> bool:
+        """Whether the content of the named element's patterns takes elements by a name class
+        (egXML's: any element outside the TEI namespace)."""
+        if name not in self._wild:
+            self._wild[name] = self._walk(frozenset({name}))[3]
+        return self._wild[name]
+
     def _walk(self, names: frozenset[Name] | None, patterns: dict[Name, list[etree._Element]] | None = None
-              ) -> tuple[frozenset[Name], frozenset[Name], bool]:
-        """``_referred``'s names, not yet limited to the known ones, and whether every
-        attribute pattern met has a plain name (not a name class); each attribute's patterns
-        go into ``patterns`` when given."""
+              ) -> tuple[frozenset[Name], frozenset[Name], bool, bool]:
+        """``_referred``'s names, not yet limited to the known ones, whether every attribute
+        pattern met has a plain name (not a name class), and whether an element pattern met
+        has a name class; each attribute's patterns go into ``patterns`` when given."""
         root = self.template.getroot()
         defines = self._define_index()
         found_elements: set[Name] = set()
         found_attributes: set[Name] = set()
-        plain = True
+        plain, wild = True, False
         seen: set[str] = set()
         stack = [k for el in root.iter(_R + "start") for k in _patterns(el)] if names is None else \
             [k for el in root.iter(_R + "element") if _plain_name(el, False) in names for k in _patterns(el)]
@@ -384,9 +392,11 @@ class Grammar:
                         patterns.setdefault(found, []).append(node)
                 elif node.tag == _R + "attribute":
                     plain = False
+                else:
+                    wild = True
             else:
                 stack.extend(k for k in node if isinstance(k.tag, str))
-        return frozenset(found_elements), frozenset(found_attributes), plain
+        return frozenset(found_elements), frozenset(found_attributes), plain, wild
 
     def _define_index(self) -> dict[str, list[etree._Element]]:
         """The prepared template's definitions by name (made once)."""
@@ -520,7 +530,7 @@ class Grammar:
         """Return the attribute names the element's patterns allow, None where a name class does."""
         if element not in self._allowed:  # the template is read only for an invalid document
             patterns: dict[Name, list[etree._Element]] = {}
-            _, attributes, plain = self._walk(frozenset({element}), patterns)
+            _, attributes, plain, _ = self._walk(frozenset({element}), patterns)
             self._allowed[element] = attributes if plain else None
             self._attribute_patterns[element] = patterns
         return self._allowed[element]
@@ -682,6 +692,20 @@ def _looked_inside(doc: etree._ElementTree, entries: list[Any], g: Grammar, sche
 
                 for k, el in enumerate(itertools.chain(nodes[:1], nodes[0].itersiblings(etree.Element))):
                     if k >= _SIBLINGS_TRIED:
+                        break
+                    if owner is not None and _split(el.tag) not in g._elements and g.takes_any_element(owner):
+                        # matched by a name class (egXML's content)
+                        named = next((d for d in el.iterdescendants(etree.Element) if _split(d.tag) in g._elements),
+                                     None)
+                        if named is None:
+                            continue
+                        if el is not nodes[0]:
+                            out[-1] = _moved(doc, el, e)
+                        # one of the schema's own elements inside: what such name classes leave out
+                        out.append(_Entry(named.sourceline if isinstance(named.sourceline, int) else e.line, 0,
+                                          "RELAXNG_ERR_ELEMWRONG",
+                                          f"Did not expect element {etree.QName(named).localname} there",
+                                          doc.getpath(named)))
                         break
                     if taken is not None and parent is not None and _split(el.tag) not in taken:
                         # a name the parent never takes: jing stops there if the others are good without it
