@@ -807,7 +807,11 @@ def _only_said_of_a_good_child(doc: etree._ElementTree, failed: Any, entries: Se
 def _inside(doc: etree._ElementTree, node: etree._Element, g: Grammar, schema: etree.RelaxNG) -> list[_Entry]:
     """The errors of the first child of ``node`` that fails on its own, as ``_looked_inside`` finds them."""
     for _ in range(256):
+        name = _split(node.tag)
+        taken = g._referred(frozenset({name}))[0] if name in g._elements and not g.takes_any_element(name) else None
         for child in node.iterchildren(etree.Element):
+            if taken is not None and _split(child.tag) not in taken:
+                return []  # a child of a name the node never takes: jing stops there, libxml2's errors stand
             state, found = _alone(doc, child, g, schema)
             if state == "unchecked":
                 return []

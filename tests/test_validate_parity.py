@@ -227,6 +227,11 @@ BREAKS = [
      "<p>Example:<egXML xmlns=\"http://www.tei-c.org/ns/Examples\">\n<div>\n<head>x</head>\n<p>y\n"
      "<t:list xmlns:t=\"http://www.tei-c.org/ns/1.0\"><t:item>z</t:item></t:list></p>\n</div>\n</egXML></p>"
      "<p>She counted"),
+    # an element its parent never takes, and that fails inside too (TEI's text in a listPlace):
+    # looked inside, its parent's failure would be blamed on what it holds
+    ("wrong-child-failing-inside-too", "novel.xml", "<p>She counted",
+     "<listPlace>\n<head>Places</head>\n<text>\n<placeName type='standard'>Paris</placeName>\n"
+     "<idno type='URI'>u</idno>\n</text>\n</listPlace><p>She counted"),
     # an encoding name libxml2 reads but jing's parser refuses (not one registered with IANA)
     ("encoding-name-utf8", "drama.xml", 'encoding="UTF-8"', 'encoding="utf8"'),
     ("encoding-name-cp1252", "corpus.xml", 'encoding="UTF-8"', 'encoding="cp1252"'),
@@ -856,6 +861,12 @@ def test_a_reference_cycle_without_an_element_is_left_to_libxml2_to_refuse() -> 
         etree.RelaxNG(etree.ElementTree(grammar))
 
 
+#: Breaks whose first error libxml2 words otherwise with the full schema, where the reduction
+#: gives jing's (test_verdicts_and_first_error_lines_are_jings): the full schema also says
+#: "Expecting element desc, got head" of the listPlace, at the good head before the text.
+WORDED_OTHERWISE_BY_THE_FULL_SCHEMA = {"wrong-child-failing-inside-too"}
+
+
 def test_errors_are_worded_by_the_documents_own_reduction_as_by_the_full_schema(
         corpus: list[Path], tei_all_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An invalid document's errors come from its plain reduction, without the seconds the
@@ -879,6 +890,8 @@ def test_errors_are_worded_by_the_documents_own_reduction_as_by_the_full_schema(
     monkeypatch.setattr(rng.Grammar, "wording", lambda self, elements, attributes, root=None, doc=None: None)
     slow = check_files(corpus, "tei_all", tei_all_file, schematron=False)
     for a, b in zip(fast, slow, strict=True):
+        if Path(a.path).stem in WORDED_OTHERWISE_BY_THE_FULL_SCHEMA:
+            continue
         # the same first error, and the others on the same lines (an automaton of fewer
         # elements may name fewer of those it expected: "Expecting element desc, got foo")
         assert a.problems[:1] == b.problems[:1]
