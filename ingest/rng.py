@@ -439,24 +439,30 @@ class Grammar:
                 continue
             node: etree._Element | None = nodes[0]
             named = _named(e)
+            looked_at = [node]
             if e.type_name in _WRONG_CHILD and named and node is not None and etree.QName(node).localname == named:
-                node = node.getparent()  # an element not allowed where it is: its attributes are not looked at
-            if node is not None and node not in seen:  # an element whose content failed
+                looked_at = [node.getparent()]  # an element not allowed where it is: its attributes are not looked at
+            elif e.type_name == _EXTRA and node is not None:
+                looked_at = [node, node.getparent()]  # extra content, and the element whose content failed
+            for node in looked_at:
+                if node is None or node in seen:
+                    continue
                 seen.add(node)
                 name = _split(node.tag)
                 allowed = self._attributes_of(name) if name in self._elements else None
-                if allowed is not None:
-                    for key, value in node.attrib.items():
-                        attribute = _split(str(key))
-                        if attribute not in allowed or not self._value_allowed(name, attribute, str(value)) or (
-                                attribute == _XML_ID and self._is_id(name)
-                                and ids(doc).get(" ".join(str(value).split()), node) is not node):
-                            path = doc.getpath(node)
-                            message = f"Invalid attribute {attribute[1]} for element {name[1]}"
-                            if (path, message) not in reported:
-                                line = node.sourceline
-                                out.append(_Entry(line if isinstance(line, int) else 0, 0,
-                                                  "RELAXNG_ERR_INVALIDATTR", message, path))
+                if allowed is None:
+                    continue
+                for key, value in node.attrib.items():
+                    attribute = _split(str(key))
+                    if attribute not in allowed or not self._value_allowed(name, attribute, str(value)) or (
+                            attribute == _XML_ID and self._is_id(name)
+                            and ids(doc).get(" ".join(str(value).split()), node) is not node):
+                        path = doc.getpath(node)
+                        message = f"Invalid attribute {attribute[1]} for element {name[1]}"
+                        if (path, message) not in reported:
+                            line = node.sourceline
+                            out.append(_Entry(line if isinstance(line, int) else 0, 0,
+                                              "RELAXNG_ERR_INVALIDATTR", message, path))
         return out
 
     def first_wrong_child(self, doc: etree._ElementTree, schema: etree.RelaxNG, node: etree._Element
@@ -1627,16 +1633,20 @@ def _without_echoes(doc: etree._ElementTree, entries: list[Any], schema: etree.R
     content fail too: "Expecting an element place, got nothing" on a listPlace full of
     places, beside "Invalid attribute type for element listPlace". jing reports the
     value alone. So the document is checked again without the attributes at fault, and
-    an error at or inside their element that is then gone is left out.
+    an error at or inside their element, or its parent (whose content the element failed:
+    "listBibl has extra content: bibl" of a good bibl before the one with a wrong xml:id),
+    that is then gone is left out.
     """
     wrong: dict[str, set[str]] = {}
     for e in entries:
         m = _INVALID_ATTRIBUTE.match(str(e.message))
         if m and e.path:
             wrong.setdefault(e.path, set()).add(m.group(1))
-    def echo(e: Any) -> bool:  # another error at or inside an element with a wrong attribute
+    scopes = {q for p in wrong for q in (p, p.rsplit("/", 1)[0]) if q.count("/") > 1}
+
+    def echo(e: Any) -> bool:  # another error at or inside an element with a wrong attribute, or its parent
         return bool(e.path) and not _INVALID_ATTRIBUTE.match(str(e.message)) and any(
-            e.path == p or e.path.startswith(p + "/") for p in wrong)
+            e.path == p or e.path.startswith(p + "/") for p in scopes)
 
     if not wrong or not any(echo(e) for e in entries):
         return entries
@@ -1647,8 +1657,17 @@ def _without_echoes(doc: etree._ElementTree, entries: list[Any], schema: etree.R
                 if etree.QName(key).localname in names:
                     del node.attrib[key]
     schema.validate(trial)
-    still = {(e.path, str(e.message)) for e in schema.error_log}
-    return [e for e in entries if not echo(e) or (e.path, str(e.message)) in still]
+    log = list(schema.error_log)
+    still = {(e.path, str(e.message)) for e in log}
+    kept = [e for e in entries if not echo(e) or (e.path, str(e.message)) in still]
+    if len(kept) == len(entries):
+        return entries
+    # with the echoes gone libxml2 checks the attributes of the element whose content had
+    # failed (a listOrg's, whose org had a wrong xml:id): those it then finds wrong
+    said = {(e.path, str(e.message)) for e in entries}
+    return kept + [_Entry(e.line, e.column, e.type_name, str(e.message), e.path) for e in log
+                   if _INVALID_ATTRIBUTE.match(str(e.message)) and e.path in scopes
+                   and (e.path, str(e.message)) not in said]
 
 
 _GOT_NOTHING = re.compile(r"Expecting an element (\S+), got nothing")
