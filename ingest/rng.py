@@ -38,7 +38,8 @@ import hashlib
 import itertools
 import marshal
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -490,16 +491,9 @@ class Grammar:
         path = doc.getpath(node)
 
         def fails(k: int) -> bool:
-            cut = children[k:]
-            places = [node.index(c) for c in cut]
-            for c in cut:
-                node.remove(c)
-            try:
+            with _taken_out(node, children[k:]):
                 schema.validate(doc)
                 return any(e.path == path and e.type_name in _WRONG_CHILD for e in schema.error_log)
-            finally:
-                for place, c in zip(places, cut, strict=True):
-                    node.insert(place, c)
 
         low, high = 1, outside + 1
         if not fails(high):
@@ -517,20 +511,13 @@ class Grammar:
                       allowed: frozenset[Name]) -> bool:
         """Whether the node's content is good, and none of its children said to be wrong,
         once its children of names it never allows are taken out (then put back)."""
-        out = [c for c in node.iterchildren(etree.Element) if _split(c.tag) not in allowed]
-        places = [node.index(c) for c in out]
-        for c in out:
-            node.remove(c)
-        try:
+        with _taken_out(node, [c for c in node.iterchildren(etree.Element) if _split(c.tag) not in allowed]):
             if schema.validate(doc):
                 return True
             prefix = path + "/"
             return not any(e.path == path or (e.path and e.path.startswith(prefix) and "/" not in e.path[len(prefix):]
                                               and e.type_name in _WRONG_CHILD | {_EXTRA})
                            for e in schema.error_log)
-        finally:
-            for place, c in zip(places, out, strict=True):
-                node.insert(place, c)
 
     def _attributes_of(self, element: Name) -> frozenset[Name] | None:
         """Return the attribute names the element's patterns allow, None where a name class does."""
@@ -603,6 +590,19 @@ class Grammar:
         found = _compile_reduced(self, *known, flat, _known_pairs(pairs, known[0]) if flat else None)
         self._last = (elements, attributes, flat, pairs, found)
         return found
+
+
+@contextmanager
+def _taken_out(node: etree._Element, children: Sequence[etree._Element]) -> Iterator[None]:
+    """Take children out of node (each with its tail) for a check, then put them back."""
+    places = [node.index(c) for c in children]
+    for c in children:
+        node.remove(c)
+    try:
+        yield
+    finally:
+        for place, c in zip(places, children, strict=True):
+            node.insert(place, c)
 
 
 _REROOTED: dict[tuple[int, Name], etree.RelaxNG | None] = {}
@@ -683,57 +683,59 @@ def _looked_inside(doc: etree._ElementTree, entries: list[Any], g: Grammar, sche
                 looked += 1
                 out.extend(x for x in _inside(doc, nodes[0], g, schema) if (x.path, x.message) not in known)
         elif e.type_name == _EXTRA:
-            nodes = _nodes(doc, e.path)
-            # "Did not expect element x there" of it too: only where it is in its place
-            also = [o for o in entries if o is not e and o.path == e.path]
-            if also and (not nodes or not isinstance(nodes[0].tag, str) or any(
-                    o.type_name not in _WRONG_CHILD or _named(o) != etree.QName(nodes[0]).localname for o in also)
-                    or not _in_its_place(doc, nodes[0], g, schema)):
-                continue
-            if nodes and isinstance(nodes[0].tag, str):
+            found = _extra_inside(doc, e, entries, g, schema)
+            if found is not None:
                 looked += 1
-                parent = nodes[0].getparent()
-                owner = _split(parent.tag) if parent is not None else None
-                taken = g._referred(frozenset({owner}))[0] if owner in g._elements else None
-
-                for k, el in enumerate(itertools.chain(nodes[:1], nodes[0].itersiblings(etree.Element))):
-                    if k >= _SIBLINGS_TRIED:
-                        break
-                    if owner is not None and _split(el.tag) not in g._elements and g.takes_any_element(owner):
-                        # matched by a name class (egXML's content)
-                        named = next((d for d in el.iterdescendants(etree.Element) if _split(d.tag) in g._elements),
-                                     None)
-                        if named is None:
-                            continue
-                        if el is not nodes[0]:
-                            out[-1] = _moved(doc, el, e)
-                        # one of the schema's own elements inside: what such name classes leave out
-                        out.append(_Entry(named.sourceline if isinstance(named.sourceline, int) else e.line, 0,
-                                          "RELAXNG_ERR_ELEMWRONG",
-                                          f"Did not expect element {etree.QName(named).localname} there",
-                                          doc.getpath(named)))
-                        break
-                    if taken is not None and parent is not None and _split(el.tag) not in taken:
-                        # a name the parent never takes: jing stops there if the others are good without it
-                        if el is not nodes[0] and g._good_without(doc, schema, parent, doc.getpath(parent), taken):
-                            out[-1] = _moved(doc, el, e)
-                        break
-                    state, found = _alone(doc, el, g, schema)
-                    if state == "unchecked":
-                        break
-                    if state == "good":
-                        continue
-                    if state == "content":
-                        found = _inside(doc, el, g, schema)
-                    if el is not nodes[0]:
-                        out[-1] = _moved(doc, el, e)
-                    out.extend(x for x in found if (x.path, x.message) not in known)
-                    break
+                out[-1] = found[0]
+                out.extend(x for x in found[1] if (x.path, x.message) not in known)
     return out
 
 
 #: The children checked on their own from the one libxml2 calls extra content.
 _SIBLINGS_TRIED = 64
+
+
+def _extra_inside(doc: etree._ElementTree, e: Any, entries: Sequence[Any], g: Grammar, schema: etree.RelaxNG
+                  ) -> tuple[Any, list[Any]] | None:
+    """For libxml2's "extra content" error ``e``, the error to stand for it (itself, or said
+    of the child at fault after it) and the errors inside that child, as
+    ``_looked_inside`` finds them; None where it is not looked into."""
+    nodes = _nodes(doc, e.path)
+    if not nodes or not isinstance(nodes[0].tag, str):
+        return None
+    first = nodes[0]
+    # "Did not expect element x there" of it too: only where it is in its place
+    also = [o for o in entries if o is not e and o.path == e.path]
+    if also and (any(o.type_name not in _WRONG_CHILD or _named(o) != etree.QName(first).localname for o in also)
+                 or not _in_its_place(doc, first, g, schema)):
+        return None
+    parent = first.getparent()
+    owner = _split(parent.tag) if parent is not None else None
+    taken = g._referred(frozenset({owner}))[0] if owner in g._elements else None
+    for k, el in enumerate(itertools.chain((first,), first.itersiblings(etree.Element))):
+        if k >= _SIBLINGS_TRIED:
+            break
+        said = e if el is first else _moved(doc, el, e)
+        if owner is not None and _split(el.tag) not in g._elements and g.takes_any_element(owner):
+            # matched by a name class (egXML's content): one of the schema's own elements
+            # inside is what such name classes leave out
+            named = next((d for d in el.iterdescendants(etree.Element) if _split(d.tag) in g._elements), None)
+            if named is None:
+                continue
+            line = named.sourceline if isinstance(named.sourceline, int) else e.line
+            return said, [_Entry(line, 0, "RELAXNG_ERR_ELEMWRONG",
+                                 f"Did not expect element {etree.QName(named).localname} there", doc.getpath(named))]
+        if taken is not None and parent is not None and _split(el.tag) not in taken:
+            # a name the parent never takes: jing stops there if the others are good without it
+            good = el is not first and g._good_without(doc, schema, parent, doc.getpath(parent), taken)
+            return (said if good else e), []
+        state, found = _alone(doc, el, g, schema)
+        if state == "unchecked":
+            break
+        if state == "good":
+            continue
+        return said, (_inside(doc, el, g, schema) if state == "content" else found)
+    return e, []
 
 
 def _moved(doc: etree._ElementTree, el: etree._Element, said: Any) -> _Entry:
