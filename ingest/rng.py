@@ -728,14 +728,46 @@ def _extra_inside(doc: etree._ElementTree, e: Any, entries: Sequence[Any], g: Gr
         if taken is not None and parent is not None and _split(el.tag) not in taken:
             # a name the parent never takes: jing stops there if the others are good without it
             good = el is not first and g._good_without(doc, schema, parent, doc.getpath(parent), taken)
-            return (said if good else e), []
+            return (said if good else _stray_text(doc, parent, g, schema, taken) or e), []
         state, found = _alone(doc, el, g, schema)
         if state == "unchecked":
             break
         if state == "good":
             continue
         return said, (_inside(doc, el, g, schema) if state == "content" else found)
-    return e, []
+    return (parent is not None and taken is not None and _stray_text(doc, parent, g, schema, taken)) or e, []
+
+
+def _stray_text(doc: etree._ElementTree, parent: etree._Element, g: Grammar, schema: etree.RelaxNG,
+                taken: frozenset[Name]) -> _Entry | None:
+    """The error of text the parent does not take, where that text comes before any child
+    of a name it never takes and the parent, on its own, is good without both (a
+    ``listPerson`` with stray text after its last ``person``, which libxml2 calls extra
+    content); None otherwise."""
+    texts = [parent.text, *(c.tail for c in parent.iterchildren())]
+    kids = list(parent.iterchildren())
+    for k, text in enumerate(texts):
+        if text and text.strip():
+            break
+        if k < len(kids) and isinstance(kids[k].tag, str) and _split(kids[k].tag) not in taken:
+            return None  # a child at fault before any text
+    else:
+        return None
+    rerooted = _rerooted(g, schema, _split(parent.tag))
+    if rerooted is None:
+        return None
+    trial = copy.deepcopy(parent)
+    trial.tail = None
+    trial.text = None
+    for c in list(trial.iterchildren()):
+        c.tail = None
+        if isinstance(c.tag, str) and _split(c.tag) not in taken:
+            trial.remove(c)
+    if not rerooted.validate(etree.ElementTree(trial)):
+        return None
+    line = parent.sourceline if isinstance(parent.sourceline, int) else 0
+    return _Entry(line, 0, "RELAXNG_ERR_TEXTWRONG", f"Did not expect text in element {etree.QName(parent).localname} "
+                  "content", doc.getpath(parent))
 
 
 def _moved(doc: etree._ElementTree, el: etree._Element, said: Any) -> _Entry:
@@ -756,6 +788,7 @@ def _in_its_place(doc: etree._ElementTree, el: etree._Element, g: Grammar, schem
     if rerooted is None or parent is None:
         return False
     trial = copy.deepcopy(el)
+    trial.tail = None  # (text after it is its parent's)
     alone = etree.ElementTree(trial)
     for _ in range(8):
         if rerooted.validate(alone):
@@ -788,6 +821,7 @@ def _in_its_place(doc: etree._ElementTree, el: etree._Element, g: Grammar, schem
     else:
         return False
     path, up, name = doc.getpath(el), doc.getpath(parent), etree.QName(el).localname
+    trial.tail = el.tail
     parent.replace(el, trial)
     try:
         return schema.validate(doc) or not any(
@@ -843,6 +877,7 @@ def _alone(doc: etree._ElementTree, el: etree._Element, g: Grammar, schema: etre
     if rerooted is None:
         return "unchecked", []
     alone = etree.ElementTree(copy.deepcopy(el))
+    alone.getroot().tail = None  # (text after it is its parent's)
     if rerooted.validate(alone):
         return "good", []
     log = list(rerooted.error_log)

@@ -232,6 +232,13 @@ BREAKS = [
     ("wrong-child-failing-inside-too", "novel.xml", "<p>She counted",
      "<listPlace>\n<head>Places</head>\n<text>\n<placeName type='standard'>Paris</placeName>\n"
      "<idno type='URI'>u</idno>\n</text>\n</listPlace><p>She counted"),
+    # stray text after the last person of a listPerson (then an l): libxml2 says it did not
+    # expect the good persons; jing reports the text
+    ("text-after-the-last-child", "drama.xml", '<person xml:id="paul"><persName>Paul</persName></person>',
+     '<person xml:id="paul"><persName>Paul</persName></person>\nx'),
+    ("text-after-the-last-child-then-a-wrong-one", "drama.xml",
+     '<person xml:id="paul"><persName>Paul</persName></person>',
+     '<person xml:id="paul"><persName>Paul</persName></person>\nx\n<l>x</l>'),
     # an encoding name libxml2 reads but jing's parser refuses (not one registered with IANA)
     ("encoding-name-utf8", "drama.xml", 'encoding="UTF-8"', 'encoding="utf8"'),
     ("encoding-name-cp1252", "corpus.xml", 'encoding="UTF-8"', 'encoding="cp1252"'),
