@@ -165,7 +165,7 @@ class Grammar:
         self._patterns: tuple[_Pattern, ...] | None = None
         self._defines: dict[str, list[etree._Element]] | None = None
         self._allowed: dict[Name, frozenset[Name] | None] = {}
-        self._wild: dict[Name, bool] = {}
+        self._wild: dict[Name, list[etree._Element]] = {}
         self._element_names: frozenset[Name] | None = None
         self._start_names: frozenset[Name] | None = None
         self._attribute_patterns: dict[Name, dict[Name, list[etree._Element]]] = {}
@@ -359,20 +359,28 @@ class Grammar:
     def takes_any_element(self, name: Name) -> bool:
         """Whether the content of the named element's patterns takes elements by a name class
         (egXML's: any element outside the TEI namespace)."""
+        return bool(self._classes(name))
+
+    def takes_by_class(self, name: Name, child: Name) -> bool:
+        """Whether a name class of the named element's content takes the child's name."""
+        return any(_in_class(c, child) for c in self._classes(name))
+
+    def _classes(self, name: Name) -> list[etree._Element]:
         if name not in self._wild:
             self._wild[name] = self._walk(frozenset({name}))[3]
         return self._wild[name]
 
     def _walk(self, names: frozenset[Name] | None, patterns: dict[Name, list[etree._Element]] | None = None
-              ) -> tuple[frozenset[Name], frozenset[Name], bool, bool]:
+              ) -> tuple[frozenset[Name], frozenset[Name], bool, list[etree._Element]]:
         """``_referred``'s names, not yet limited to the known ones, whether every attribute
-        pattern met has a plain name (not a name class), and whether an element pattern met
-        has a name class; each attribute's patterns go into ``patterns`` when given."""
+        pattern met has a plain name (not a name class), and the name classes of the element
+        patterns met that have one; each attribute's patterns go into ``patterns`` when given."""
         root = self.template.getroot()
         defines = self._define_index()
         found_elements: set[Name] = set()
         found_attributes: set[Name] = set()
-        plain, wild = True, False
+        plain = True
+        wild: list[etree._Element] = []
         seen: set[str] = set()
         stack = [k for el in root.iter(_R + "start") for k in _patterns(el)] if names is None else \
             [k for el in root.iter(_R + "element") if _plain_name(el, False) in names for k in _patterns(el)]
@@ -394,7 +402,7 @@ class Grammar:
                 elif node.tag == _R + "attribute":
                     plain = False
                 else:
-                    wild = True
+                    wild.extend(c for c in itertools.islice(node, 1) if isinstance(c.tag, str))
             else:
                 stack.extend(k for k in node if isinstance(k.tag, str))
         return frozenset(found_elements), frozenset(found_attributes), plain, wild
@@ -605,15 +613,19 @@ def _taken_out(node: etree._Element, children: Sequence[etree._Element]) -> Iter
             node.insert(place, c)
 
 
-_REROOTED: dict[tuple[int, Name], etree.RelaxNG | None] = {}
+#: Each entry keeps its schema, so that the schema's id is not another's while it is cached
+#: (a schema dropped from _REDUCED and freed would otherwise hand its id, and these
+#: grammars, to the next one compiled).
+_REROOTED: dict[tuple[int, Name], tuple[etree.RelaxNG, etree.RelaxNG | None]] = {}
 
 
 def _rerooted(g: Grammar, schema: etree.RelaxNG, name: Name) -> etree.RelaxNG | None:
     """Return the grammar of ``schema`` started at the element ``name`` (its patterns of
     that name, defined as they are there), or None where that cannot be made."""
     key = (id(schema), name)
-    if key in _REROOTED:
-        return _REROOTED[key]
+    cached = _REROOTED.get(key)
+    if cached is not None and cached[0] is schema:
+        return cached[1]
     if len(_REROOTED) >= 64:
         _REROOTED.pop(next(iter(_REROOTED)))
     source = _TREES.get(id(schema))
@@ -638,7 +650,7 @@ def _rerooted(g: Grammar, schema: etree.RelaxNG, name: Name) -> etree.RelaxNG | 
                 found = etree.RelaxNG(etree.ElementTree(root))
             except etree.RelaxNGParseError:
                 found = None
-    _REROOTED[key] = found
+    _REROOTED[key] = (schema, found)
     return found
 
 
@@ -850,10 +862,16 @@ def _inside(doc: etree._ElementTree, node: etree._Element, g: Grammar, schema: e
     """The errors of the first child of ``node`` that fails on its own, as ``_looked_inside`` finds them."""
     for _ in range(256):
         name = _split(node.tag)
-        taken = g._referred(frozenset({name}))[0] if name in g._elements and not g.takes_any_element(name) else None
+        taken = g._referred(frozenset({name}))[0] if name in g._elements else None
         for child in node.iterchildren(etree.Element):
-            if taken is not None and _split(child.tag) not in taken:
-                return []  # a child of a name the node never takes: jing stops there, libxml2's errors stand
+            if taken is not None and _split(child.tag) not in taken and not g.takes_by_class(name, _split(child.tag)):
+                # a child of a name the node never takes: jing stops there; said so where the node is
+                # good, or only incomplete, without such children (else libxml2's errors stand)
+                if not _at_most_incomplete_without(doc, schema, node, g, taken):
+                    return []
+                line = child.sourceline if isinstance(child.sourceline, int) else 0
+                return [_Entry(line, 0, "RELAXNG_ERR_ELEMWRONG",
+                               f"Did not expect element {etree.QName(child).localname} there", doc.getpath(child))]
             state, found = _alone(doc, child, g, schema)
             if state == "unchecked":
                 return []
@@ -865,6 +883,37 @@ def _inside(doc: etree._ElementTree, node: etree._Element, g: Grammar, schema: e
         else:
             return []  # no child fails on its own: the parent's content as a whole
     return []
+
+
+def _at_most_incomplete_without(doc: etree._ElementTree, schema: etree.RelaxNG, node: etree._Element, g: Grammar,
+                                taken: frozenset[Name]) -> bool:
+    """Whether, its children of names it never takes out (then put back), the node has no
+    error but that of missing content at its end (a ``content`` holding only a ``foo``)."""
+    path, name = doc.getpath(node), _split(node.tag)
+    out = [c for c in node.iterchildren(etree.Element)
+           if _split(c.tag) not in taken and not g.takes_by_class(name, _split(c.tag))]
+    with _taken_out(node, out):
+        return bool(schema.validate(doc)) or all(
+            e.type_name in ("RELAXNG_ERR_NOELEM", _CONTENT_FAILED) if e.path == path
+            else not (e.path and e.path.startswith(path + "/")) for e in schema.error_log)
+
+
+def _in_class(nc: etree._Element, name: Name) -> bool:
+    """Whether a RELAX NG name class takes the name."""
+    tag = nc.tag
+    if tag == _R + "name":
+        declared = nc.get("ns")
+        return (declared if declared is not None else _inherited_ns(nc), (nc.text or "").strip()) == name
+    if tag == _R + "choice":
+        return any(_in_class(c, name) for c in nc if isinstance(c.tag, str))
+    if tag in (_R + "anyName", _R + "nsName"):
+        if tag == _R + "nsName":
+            declared = nc.get("ns")
+            if (declared if declared is not None else _inherited_ns(nc)) != name[0]:
+                return False
+        return not any(_in_class(c, name) for x in nc.iterchildren(_R + "except") for c in x
+                       if isinstance(c.tag, str))
+    return False
 
 
 def _alone(doc: etree._ElementTree, el: etree._Element, g: Grammar, schema: etree.RelaxNG
