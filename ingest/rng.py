@@ -446,13 +446,12 @@ class Grammar:
             nodes = _nodes(doc, e.path)
             if not nodes:
                 continue
-            node: etree._Element | None = nodes[0]
             named = _named(e)
-            looked_at = [node]
-            if e.type_name in _WRONG_CHILD and named and node is not None and etree.QName(node).localname == named:
-                looked_at = [node.getparent()]  # an element not allowed where it is: its attributes are not looked at
-            elif e.type_name == _EXTRA and node is not None:
-                looked_at = [node, node.getparent()]  # extra content, and the element whose content failed
+            looked_at: list[etree._Element | None] = [nodes[0]]
+            if e.type_name in _WRONG_CHILD and named and etree.QName(nodes[0]).localname == named:
+                looked_at = [nodes[0].getparent()]  # not allowed where it is: its attributes are not looked at
+            elif e.type_name == _EXTRA:
+                looked_at = [nodes[0], nodes[0].getparent()]  # extra content, and the element whose content failed
             for node in looked_at:
                 if node is None or node in seen:
                     continue
@@ -519,13 +518,11 @@ class Grammar:
                       allowed: frozenset[Name]) -> bool:
         """Whether the node's content is good, and none of its children said to be wrong,
         once its children of names it never allows are taken out (then put back)."""
-        with _taken_out(node, [c for c in node.iterchildren(etree.Element) if _split(c.tag) not in allowed]):
-            if schema.validate(doc):
-                return True
-            prefix = path + "/"
-            return not any(e.path == path or (e.path and e.path.startswith(prefix) and "/" not in e.path[len(prefix):]
-                                              and e.type_name in _WRONG_CHILD | {_EXTRA})
-                           for e in schema.error_log)
+        prefix = path + "/"
+        return not any(e.path == path or ("/" not in e.path[len(prefix):] and e.type_name in _WRONG_CHILD | {_EXTRA})
+                       for e in _left_without(doc, schema, node, path,
+                                              [c for c in node.iterchildren(etree.Element)
+                                               if _split(c.tag) not in allowed]))
 
     def _attributes_of(self, element: Name) -> frozenset[Name] | None:
         """Return the attribute names the element's patterns allow, None where a name class does."""
@@ -770,16 +767,22 @@ def _stray_text(doc: etree._ElementTree, parent: etree._Element, g: Grammar, sch
         return None
     trial = copy.deepcopy(parent)
     trial.tail = None
-    trial.text = None
-    for c in list(trial.iterchildren()):
-        c.tail = None
-        if isinstance(c.tag, str) and _split(c.tag) not in taken:
+    _without_text(trial)
+    for c in list(trial.iterchildren(etree.Element)):
+        if _split(c.tag) not in taken:
             trial.remove(c)
     if not rerooted.validate(etree.ElementTree(trial)):
         return None
     line = parent.sourceline if isinstance(parent.sourceline, int) else 0
     return _Entry(line, 0, "RELAXNG_ERR_TEXTWRONG", f"Did not expect text in element {etree.QName(parent).localname} "
                   "content", doc.getpath(parent))
+
+
+def _without_text(el: etree._Element) -> None:
+    """Drop the text directly inside an element (before and between its children)."""
+    el.text = None
+    for child in el:
+        child.tail = None
 
 
 def _moved(doc: etree._ElementTree, el: etree._Element, said: Any) -> _Entry:
@@ -823,9 +826,7 @@ def _in_its_place(doc: etree._ElementTree, el: etree._Element, g: Grammar, schem
                 changed = True
                 break
             if e.type_name == "RELAXNG_ERR_TEXTWRONG" or str(e.message).endswith("extra content: text"):
-                trial.text = None
-                for child in trial:
-                    child.tail = None
+                _without_text(trial)
                 changed = True
                 break
         if not changed:
@@ -892,10 +893,18 @@ def _at_most_incomplete_without(doc: etree._ElementTree, schema: etree.RelaxNG, 
     path, name = doc.getpath(node), _split(node.tag)
     out = [c for c in node.iterchildren(etree.Element)
            if _split(c.tag) not in taken and not g.takes_by_class(name, _split(c.tag))]
+    return all(e.path == path and e.type_name in ("RELAXNG_ERR_NOELEM", _CONTENT_FAILED)
+               for e in _left_without(doc, schema, node, path, out))
+
+
+def _left_without(doc: etree._ElementTree, schema: etree.RelaxNG, node: etree._Element, path: str,
+                  out: Sequence[etree._Element]) -> list[Any]:
+    """libxml2's errors at the node (its path) or inside it, with the children ``out``
+    taken out of it (then put back); none where the document is then valid."""
     with _taken_out(node, out):
-        return bool(schema.validate(doc)) or all(
-            e.type_name in ("RELAXNG_ERR_NOELEM", _CONTENT_FAILED) if e.path == path
-            else not (e.path and e.path.startswith(path + "/")) for e in schema.error_log)
+        if schema.validate(doc):
+            return []
+        return [e for e in schema.error_log if e.path and (e.path == path or e.path.startswith(path + "/"))]
 
 
 def _in_class(nc: etree._Element, name: Name) -> bool:
