@@ -123,6 +123,9 @@ class _Pattern(NamedTuple):
     attribute: bool
 
 
+#: XML's white space (a no-break space, or Unicode's other spaces, is text RELAX NG does not ignore).
+XML_SPACE = " \t\r\n"
+
 #: Bumped whenever the reduction changes, so that cached reductions are not reused.
 ALGORITHM = "15"
 
@@ -756,7 +759,7 @@ def _stray_text(doc: etree._ElementTree, parent: etree._Element, g: Grammar, sch
     texts = [parent.text, *(c.tail for c in parent.iterchildren())]
     kids = list(parent.iterchildren())
     for k, text in enumerate(texts):
-        if text and text.strip():
+        if text and text.strip(XML_SPACE):
             break
         if k < len(kids) and isinstance(kids[k].tag, str) and _split(kids[k].tag) not in taken:
             return None  # a child at fault before any text
@@ -1974,7 +1977,7 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
     pending = [sum(len(v) for v in wanted.values())]
     stack: list[tuple[int, int]] = []  # (position, where its start tag begins)
     seen = [0]
-    parser = expat.ParserCreate(namespace_separator=" ")
+    parser = expat_parser()
     parser.buffer_text = False
 
     def line(index: int) -> int:
@@ -2009,8 +2012,8 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
                 settle(k, "text", None)  # no text after all: libxml2's line stands
 
     def chars(text: str) -> None:
-        if stack and stack[-1][0] in wanted and text.strip():
-            lead = text[: len(text) - len(text.lstrip())].encode("utf-8")
+        if stack and stack[-1][0] in wanted and text.strip(XML_SPACE):
+            lead = text[: len(text) - len(text.lstrip(XML_SPACE))].encode("utf-8")
             k = stack[-1][0]
             if any(w == "text" and lines[n] is None for n, w in wanted[k]):
                 settle(k, "text", line(parser.CurrentByteIndex + len(lead)))
@@ -2032,6 +2035,18 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
                 if lines[n] is None and (k >= seen[0] or (k in still_open and w in ("end", "text"))):
                     lines[n] = UNREACHED
     return lines
+
+
+def expat_parser() -> Any:
+    """An expat parser (names as "namespace local") that reads the declarations of the
+    DOCTYPE's internal subset after a parameter entity it refers to (``%e;``), as libxml2
+    and jing do; by default expat stops reading declarations there, leaving later entities
+    undeclared. It reads no file: expat is given no handler for external entities."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_UNLESS_STANDALONE)
+    return parser
 
 
 def _tag_end(data: bytes, index: int) -> int:

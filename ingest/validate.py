@@ -44,7 +44,8 @@ def schema_dir(env: Mapping[str, str] | None = None) -> Path:
     return installed if (installed / PROJECT_RNG).is_file() else here.parent / "schemas"
 
 
-def safe_parser(entities: bool = False, recover: bool = False) -> etree.XMLParser:
+def safe_parser(entities: bool = False, recover: bool = False, defaults: bool = False,
+                parameter_entities: bool = False) -> etree.XMLParser:
     """Return an XML parser that never reads the network, a DTD or an external entity.
 
     ``entities``: expand the entities a document declares in its DOCTYPE, as every XML
@@ -52,16 +53,50 @@ def safe_parser(entities: bool = False, recover: bool = False) -> etree.XMLParse
     file itself (a "billion laughs", a large entity referred to many times), so memory
     stays bounded. ``recover``: go on after an error (``_recovered``: a document whose sole
     errors are the ones ``_parse`` lets through, or one checked as far as it is well-formed).
+    ``defaults``: give elements the attributes the DOCTYPE's internal subset declares with a
+    default value (``<!ATTLIST p rend CDATA "x">``), as every XML processor does; libxml2
+    would then read the DTD the DOCTYPE names, so it is given an empty one instead.
+    ``parameter_entities``: also expand the parameter entities the internal subset declares
+    and refers to (``<!ENTITY % e "..."> %e;``), which lxml's "internal" entities leave
+    undefined; only for a document that declares no external entity (``_own_parser``).
     """
-    return etree.XMLParser(
-        resolve_entities="internal" if entities else False,  # type: ignore[arg-type]  # lxml 5's value
+    parser = etree.XMLParser(
+        resolve_entities=(True if parameter_entities else "internal") if entities  # type: ignore[arg-type]
+        else False,  # "internal": lxml 5's value
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
+        attribute_defaults=defaults,
         huge_tree=False,
         remove_blank_text=False,
         recover=recover,
     )
+    if defaults or parameter_entities:
+        parser.resolvers.add(_NothingRead())
+    return parser
+
+
+class _NothingRead(etree.Resolver):
+    """Answers every request to read a file or URL (an external DTD) with an empty text."""
+
+    def resolve(self, system_url: str, public_id: str, context: object) -> Any:  # type: ignore[override]
+        return self.resolve_string("", context)  # type: ignore[call-arg]  # (the stubs lack the context)
+
+
+def _own_parser(data: bytes, recover: bool = False) -> etree.XMLParser:
+    """The ``safe_parser`` for a document, with what its DOCTYPE's internal subset asks for:
+    attributes given a default (``<!ATTLIST``), parameter entities it declares and refers to
+    (when it declares no external entity, which would then be read as an empty text)."""
+    declares = b"<!DOCTYPE" in data
+    return safe_parser(entities=True, recover=recover, defaults=declares and b"<!ATTLIST" in data,
+                       parameter_entities=declares and _PE_REFERRED.search(data) is not None
+                       and _EXTERNAL_ENTITY.search(data) is None)
+
+
+#: A parameter entity declared (``<!ENTITY % e``) and one referred to (``%e;``).
+_PE_REFERRED = re.compile(rb"<!ENTITY\s+%[\s\S]*%[A-Za-z_:][\w.:-]*;")
+#: Any entity declared with an external identifier.
+_EXTERNAL_ENTITY = re.compile(rb"<!ENTITY\s+(?:%\s*)?[^\s\"'>]+\s+(?:SYSTEM|PUBLIC)\b")
 
 
 def _parse(data: bytes, base_url: str) -> etree._Element:
@@ -77,7 +112,7 @@ def _parse(data: bytes, base_url: str) -> etree._Element:
     a URI (``xmlns:x="file:///C:\\dir"``), which libxml2 reports as an error, and
     Namespaces in XML and jing do not.
     """
-    parser = safe_parser(entities=True)
+    parser = _own_parser(data)
     try:
         root = etree.fromstring(data, parser, base_url=base_url)
     except etree.XMLSyntaxError:
@@ -97,7 +132,7 @@ def _parse(data: bytes, base_url: str) -> etree._Element:
 def _recovered(data: bytes, base_url: str) -> etree._Element:
     """Parse a document as ``_parse`` does, going on after its errors (the tree libxml2
     recovers; raises XMLSyntaxError when there is none)."""
-    root = etree.fromstring(data, safe_parser(entities=True, recover=True), base_url=base_url)
+    root = etree.fromstring(data, _own_parser(data, recover=True), base_url=base_url)
     if root is None:
         raise etree.XMLSyntaxError("nothing could be recovered", 0, 0, 0)  # type: ignore[call-arg, arg-type]
     if b"<!ENTITY" in data:
@@ -122,6 +157,10 @@ def entity_problem(msg: str, data: bytes) -> str | None:
     if not m:
         return None
     name = re.escape(m.group(1).encode())
+    if re.search(rb"<!ENTITY\s+%\s*" + name + rb"\s+[\"']", data):  # see _own_parser
+        return (f"refers to the parameter entity '{m.group(1)}' in a DOCTYPE that also declares external "
+                "entities; external entities are not read, and a parameter entity is expanded only where "
+                "none is declared, so this file cannot be checked")
     if re.search(rb"<!ENTITY\s+" + name + rb"\s+(?:SYSTEM|PUBLIC)\b", data):
         return (f"refers to the external entity '{m.group(1)}'; external entities are not read (they "
                 "can reach other files or the network), so this file cannot be checked")
@@ -434,6 +473,7 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
     missing = _missing_dtd(data, path)
     if missing:
         return fail(missing[0], 0, missing[1], "xml.dtd")
+    data = _line_ends(data)
     try:
         doc = etree.ElementTree(_parse(data, shown))
         if any(True for _ in doc.getroot().iter(_XI + "*")):
@@ -464,6 +504,19 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
 
 
 _XI = "{http://www.w3.org/2001/XInclude}"
+
+
+def _line_ends(data: bytes) -> bytes:
+    """Return a document's bytes with each carriage return not followed by a line feed (the
+    line ends of old Mac files) made a line feed, as XML reads them (2.11): libxml2 counts
+    only line feeds, so it put every error of such a file on line 1. A file in UTF-16 or
+    UTF-32 is left as it is."""
+    if b"\r" not in data or data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
+        return data
+    return _LONE_CR.sub(b"\n", data)
+
+
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 #: A DOCTYPE's external identifier: the system literal, after a public one or not.
 _DOCTYPE = re.compile(rb"""<!DOCTYPE\s+[^\s\[>]+\s+(?:SYSTEM|PUBLIC\s+(?:"[^"]*"|'[^']*'))\s+(?:"([^"]*)"|'([^']*)')""")
@@ -625,7 +678,9 @@ def _end_line(data: bytes, name: str, k: int) -> int | None:
     """Return the line where the k-th element of this (expat) name ends in the bytes, or None."""
     from xml.parsers import expat
 
-    parser = expat.ParserCreate(namespace_separator=" ")
+    from .rng import expat_parser
+
+    parser = expat_parser()
     seen = [0]
     starts: list[int] = []  # the ordinals of the open elements of that name
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.cli import main
-from ingest.validate import MAX_BYTES, _read
+from ingest.validate import MAX_BYTES, FileVerdict, _read
 
 from .conftest import ROOT
 
@@ -74,6 +74,28 @@ def test_entities_are_expanded_or_refused_with_a_reason(files: dict[str, Path], 
     assert isinstance(read, tuple)
     assert [el.tag for el in read[0].iter()] == [f"{{{TEI}}}TEI", f"{{{TEI}}}p", f"{{{TEI}}}persName", "q",
                                                  "persName"]
+
+
+def test_defaults_and_parameter_entities_of_the_doctype_read_no_dtd(tmp_path: Path) -> None:
+    # the internal subset's attribute defaults and parameter entities are applied; the DTD the
+    # DOCTYPE names is not read, though it is there (its default and its entity are not applied)
+    (tmp_path / "local.dtd").write_text('<!ATTLIST q colour CDATA "red">\n<!ENTITY who "Paul">\n',
+                                        encoding="utf-8")
+    doc = tmp_path / "doc.xml"
+    doc.write_text('<!DOCTYPE TEI SYSTEM "local.dtd" [\n<!ATTLIST p rend CDATA "b">\n'
+                   '<!ENTITY % decl "<!ENTITY who \'Jean\'>">\n%decl;\n]>\n'
+                   '<TEI xmlns="http://www.tei-c.org/ns/1.0"><p>&who;<q/></p></TEI>\n', encoding="utf-8")
+    read = _read(doc, MAX_BYTES)
+    assert not isinstance(read, FileVerdict), read
+    p = read[0].getroot()[0]
+    assert (p.get("rend"), p.text, dict(p[0].attrib)) == ("b", "Jean", {})
+    # with an external entity declared, parameter entities are left as before: refused, with a reason
+    doc.write_text('<!DOCTYPE TEI [\n<!ENTITY ext SYSTEM "local.dtd">\n<!ENTITY % decl "<!ENTITY who \'J\'>">\n'
+                   '%decl;\n]>\n<TEI xmlns="http://www.tei-c.org/ns/1.0"><p>&ext;</p></TEI>\n', encoding="utf-8")
+    read = _read(doc, MAX_BYTES)
+    assert isinstance(read, FileVerdict)
+    assert read.problems[0].rule == "xml.entities"
+    assert "parameter entity 'decl' in a DOCTYPE that also declares external entities" in read.problems[0].message
 
 
 def test_text_lines_name_file_line_and_rule(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -246,6 +246,19 @@ BREAKS = [
     ("tei-element-in-a-datatype", "novel.xml", "<p>She counted",
      "<elementSpec ident='y' mode='change'>\n<attList>\n<attDef ident='z'>\n<datatype>\n<title>t</title>\n"
      "</datatype>\n</attDef>\n</attList>\n</elementSpec><p>She counted"),
+    # an attribute the DOCTYPE gives a default value: every XML processor adds it (jing then
+    # refuses it), and libxml2 adds it only when asked to
+    ("attribute-default-in-the-doctype", "entities.xml", '<!ENTITY mdash "&#8212;">',
+     '<!ENTITY mdash "&#8212;">\n  <!ATTLIST salute colour CDATA "red">'),
+    # an entity declared by a parameter entity the DOCTYPE declares and refers to (the first
+    # declaration of a name is the one that counts): well-formed, though lxml's "internal"
+    # entities leave the parameter entity undefined
+    ("parameter-entity-declaring-an-element", "entities.xml", '<!ENTITY mdash "&#8212;">',
+     '<!ENTITY % first "<!ENTITY archive \'<bogus/>\'>">\n  %first;\n  <!ENTITY mdash "&#8212;">'),
+    # a no-break space between two paragraphs: text where none is allowed (Python's strip()
+    # takes it for white space, XML does not), on its own line and before a child
+    ("no-break-space-between-paragraphs", "novel.xml", "<p>She counted", "\n&#160;\n<p>She counted"),
+    ("ideographic-space-before-a-list-item", "novel.xml", "<item>rope</item>", "\n\u3000\n<item>rope</item>"),
     # an encoding name libxml2 reads but jing's parser refuses (not one registered with IANA)
     ("encoding-name-utf8", "drama.xml", 'encoding="UTF-8"', 'encoding="utf8"'),
     ("encoding-name-cp1252", "corpus.xml", 'encoding="UTF-8"', 'encoding="cp1252"'),
@@ -344,6 +357,20 @@ def test_datatype_verdicts_are_jings(tmp_path: Path, tei_all_file: Path, jing: s
     assert {v.path: (v.problems[0].line if v.problems else None) for v in verdicts} == expected
     # both kinds are there: values jing takes and values it refuses
     assert 3 <= sum(line is None for line in expected.values()) <= len(VALUES) - 3
+
+
+def test_each_kind_of_line_end_counts_lines_as_jing_does(tmp_path: Path, tei_all_file: Path, jing: str) -> None:
+    # carriage returns alone (old Mac files): libxml2 counts only line feeds, so every error of
+    # such a file was on line 1
+    text = (CASES / "drama.xml").read_text(encoding="utf-8")
+    broken = text.replace('<stage type="setting">', '<stage type="setting" colour="red">', 1)
+    assert broken != text
+    for name, end in (("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")):
+        (tmp_path / f"{name}.xml").write_bytes(broken.replace("\n", end).encode("utf-8"))
+    files = sorted(tmp_path.glob("*.xml"))
+    got = {v.path: v.problems[0].line for v in check_files(files, "tei_all", tei_all_file, schematron=False)}
+    assert got == _jing(jing, tei_all_file, files)
+    assert len(set(got.values())) == 1 and got[str(tmp_path / "cr.xml")] > 1
 
 
 def test_every_error_is_on_a_line_jing_reports_in_line_order(corpus: list[Path], tei_all_file: Path,
