@@ -89,7 +89,7 @@ def _validate_arguments(val: argparse.ArgumentParser) -> None:
     val.add_argument("--format", choices=("text", "json", "junit", "github"), default="text")
     val.add_argument("--tei-all", type=Path, default=None, metavar="RNG", help="the official tei_all.rng")
     val.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                     help="check with N processes (files are checked in chunks of 200)")
+                     help="check with N processes (files are checked in chunks of 200 files or 16 MiB)")
     val.add_argument("--no-schematron", action="store_true",
                      help="check the RELAX NG schema only, not the Schematron rules embedded in it")
     val.add_argument("--max-bytes", type=int, default=None, metavar="N",

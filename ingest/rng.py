@@ -126,6 +126,14 @@ class _Pattern(NamedTuple):
 #: XML's white space (a no-break space, or Unicode's other spaces, is text RELAX NG does not ignore).
 XML_SPACE = " \t\r\n"
 
+def _collapsed(value: str) -> str:
+    """A value with its runs of XML white space made one space and none at its ends (an ID's,
+    a token's); Python's split() would also take a no-break space for white space."""
+    return " ".join(t for t in _XML_SPACES.split(value) if t)
+
+
+_XML_SPACES = re.compile("[ \t\r\n]+")
+
 #: Bumped whenever the reduction changes, so that cached reductions are not reused.
 ALGORITHM = "15"
 
@@ -439,7 +447,7 @@ class Grammar:
                 for el in doc.getroot().iter(etree.Element):
                     value = el.get(_XML_ID_KEY)
                     if value is not None:
-                        first.setdefault(" ".join(value.split()), el)
+                        first.setdefault(_collapsed(value), el)
             return first
 
         out: list[_Entry] = []
@@ -467,7 +475,7 @@ class Grammar:
                     attribute = _split(str(key))
                     if attribute not in allowed or not self._value_allowed(name, attribute, str(value)) or (
                             attribute == _XML_ID and self._is_id(name)
-                            and ids(doc).get(" ".join(str(value).split()), node) is not node):
+                            and ids(doc).get(_collapsed(str(value)), node) is not node):
                         path = doc.getpath(node)
                         message = f"Invalid attribute {attribute[1]} for element {name[1]}"
                         if (path, message) not in reported:

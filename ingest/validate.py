@@ -440,8 +440,11 @@ def _declared_schemas(doc: etree._ElementTree, path: Path, tei_all: Path | None 
 
 #: Files larger than this are refused rather than read into memory (a TEI file is rarely over 50 MB).
 MAX_BYTES = 256 * 1024 * 1024
-#: Files checked together: one reduced schema is compiled per chunk.
+#: Files checked together: one reduced schema is compiled per chunk, and a chunk's files are
+#: all parsed before it is checked, so a chunk also holds at most CHUNK_BYTES of files (or one
+#: larger file): memory stays bounded however many large files a run is given.
 CHUNK = 200
+CHUNK_BYTES = 16 * 1024 * 1024
 
 
 def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[Problem]] | FileVerdict:
@@ -776,9 +779,8 @@ def check_files(paths: Sequence[Path], schema: str, tei_all: Path | None = None,
         raise SchemaError(Issue("schema.missing", "tei_all", "tei_all.rng not found: set TEI_ALL_RNG or --tei-all"))
     if schema == "tei_all" and tei_all is not None and not tei_all.is_file():
         raise SchemaError(Issue("schema.missing", str(tei_all), "no such schema file"))
-    chunks = [list(paths[i : i + CHUNK]) for i in range(0, len(paths), CHUNK)]
-    args = [(c, schema, tei_all, schematron, max_bytes) for c in chunks]
-    if jobs > 1 and len(chunks) > 1:
+    args = [(c, schema, tei_all, schematron, max_bytes) for c in _chunks(paths)]
+    if jobs > 1 and len(args) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -786,6 +788,27 @@ def check_files(paths: Sequence[Path], schema: str, tei_all: Path | None = None,
     else:
         results = [_check_chunk(a) for a in args]
     return [v for chunk in results for v in chunk]
+
+
+def _chunks(paths: Sequence[Path]) -> list[list[Path]]:
+    """Cut the files, in their order, into chunks of at most CHUNK files and CHUNK_BYTES
+    bytes (a larger file is a chunk of its own)."""
+    out: list[list[Path]] = []
+    chunk: list[Path] = []
+    size = 0
+    for path in paths:
+        try:
+            n = path.stat().st_size
+        except OSError:
+            n = 0  # _read says why it cannot be read
+        if chunk and (len(chunk) >= CHUNK or size + n > CHUNK_BYTES):
+            out.append(chunk)
+            chunk, size = [], 0
+        chunk.append(path)
+        size += n
+    if chunk:
+        out.append(chunk)
+    return out
 
 
 def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[FileVerdict]:

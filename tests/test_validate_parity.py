@@ -407,6 +407,30 @@ def test_parallel_jobs_give_the_same_report(corpus: list[Path], tei_all_file: Pa
     assert one == two
 
 
+def test_chunks_hold_a_bounded_number_of_bytes(tmp_path: Path, tei_all_file: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # a chunk's files are all parsed before it is checked: large files are cut into chunks of
+    # at most CHUNK_BYTES (one larger file alone), in their order, with the same verdicts
+    from ingest import validate
+
+    sizes = {"a": 10, "b": 10, "c": 30, "d": 5, "e": 5, "f": 5}
+    paths = []
+    for name, size in sizes.items():
+        (tmp_path / f"{name}.xml").write_bytes(b"x" * size)
+        paths.append(tmp_path / f"{name}.xml")
+    paths.append(tmp_path / "missing.xml")
+    monkeypatch.setattr(validate, "CHUNK_BYTES", 20)
+    monkeypatch.setattr(validate, "CHUNK", 2)
+    assert [[p.stem for p in c] for c in validate._chunks(paths)] == [["a", "b"], ["c"], ["d", "e"], ["f", "missing"]]
+    files = sorted(CASES.glob("*.xml"))
+    monkeypatch.setattr(validate, "CHUNK_BYTES", max(p.stat().st_size for p in files))
+    assert len(validate._chunks(files)) > 2
+    cut = check_files(files, "tei_all", tei_all_file)
+    monkeypatch.setattr(validate, "CHUNK_BYTES", 1 << 30)
+    monkeypatch.setattr(validate, "CHUNK", 200)
+    assert cut == check_files(files, "tei_all", tei_all_file)
+
+
 def test_declared_schema_and_its_embedded_rules(tmp_path: Path) -> None:
     for name in ("declared.xml", "tiny.rng"):
         (tmp_path / name).write_bytes((CASES / name).read_bytes())
