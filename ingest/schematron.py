@@ -315,6 +315,10 @@ class RuleSet:
                 if failing is not None:
                     hits = set().union(*failing)
                     todo = [node for node in todo if node in hits] if hits else []
+                elif len(todo) >= BATCH_FROM:
+                    maybe = self._may_fire(rule, root)
+                    if maybe is not None:
+                        todo = [node for node in todo if node in maybe]
                 for node in todo:
                     if failing is None:
                         found = list(self._apply(rule, node, root))
@@ -402,6 +406,38 @@ class RuleSet:
             if not isinstance(found, list) or not all(isinstance(n, etree._Element) for n in found):
                 return None
             out.append(set(found))
+        return out
+
+    def _may_fire(self, rule: _Rule, root: etree._Element) -> set[Any] | None:
+        """Return the context nodes a rule of reports on ``current()`` may fire on, each
+        report's test evaluated once over the document without its predicates that use
+        ``current()`` (``_wider_path``: ``ancestor::tei:l`` for tei_all's
+        ``ancestor::tei:l[not(.//tei:note//tei:l[. = current()])]``); the others cannot
+        fire. None where a rule is not such (then each node is checked)."""
+        if rule.lets or rule.xpath2 or not all(c.report for c in rule.checks):
+            return None
+        context = self._contexts[rule.context]
+        out: set[Any] = set()
+        for c in rule.checks:
+            key = (context, c.test, "wider")
+            if key not in self._batches:
+                self._batches[key] = None
+                wider = _wider_path(c.test)
+                if wider is not None:
+                    with contextlib.suppress(etree.XPathSyntaxError):
+                        self._batches[key] = etree.XPath(_as_xpath1(f"({context})[{wider}]"),
+                                                         namespaces=self.namespaces)
+            xpath = self._batches[key]
+            if xpath is None:
+                return None
+            try:
+                found = xpath(root)
+            except etree.XPathEvalError:
+                self._batches[key] = None
+                return None
+            if not isinstance(found, list) or not all(isinstance(n, etree._Element) for n in found):
+                return None
+            out.update(found)
         return out
 
     def _apply(self, rule: _Rule, node: Any, root: etree._Element) -> Iterable[Finding]:
@@ -503,6 +539,52 @@ def _without_negations(expr: str) -> str:
             depth += {"(": 1, ")": -1}.get(out[i], 0)
             i += 1
         out = out[: m.start()] + out[i:]
+
+
+def _wider_path(test: str) -> str | None:
+    """Return a test that is one location path without its predicates that use ``current()``,
+    or None when the test is not such a path, none of its predicates uses ``current()``, or
+    what remains depends on the context position or a variable.
+
+    Each step without a predicate selects at least the nodes it selected with it, so where
+    the test's node set is not empty the returned one is not either: a report whose wider
+    path is empty at a node does not fire there."""
+    out: list[str] = []
+    i, dropped = 0, False
+    while i < len(test):
+        ch = test[i]
+        if ch == "[":
+            depth, quote, j = 0, "", i
+            while j < len(test):
+                c = test[j]
+                if quote:
+                    quote = "" if c == quote else quote
+                elif c in "'\"":
+                    quote = c
+                elif c == "[":
+                    depth += 1
+                elif c == "]":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            if j >= len(test):
+                return None
+            predicate = test[i : j + 1]
+            if re.search(r"\bcurrent\s*\(", predicate):
+                dropped = True
+            else:
+                out.append(predicate)
+            i = j + 1
+            continue
+        if not (ch.isalnum() or ch in "_:.*/@-"):
+            return None  # an operator, a call or a space outside the predicates: not one path
+        out.append(ch)
+        i += 1
+    wider = "".join(out)
+    if not dropped or not wider or _POSITIONAL.search(wider):
+        return None
+    return wider
 
 
 def _top_level_union(expr: str) -> list[str]:
