@@ -210,6 +210,7 @@ class RuleSet:
                         for p in self.patterns]
         self._contexts: dict[str, str] = {}
         self._batches: dict[tuple[str, str, bool], etree.XPath | None] = {}
+        self._narrowing: dict[tuple[str, str], etree.XPath | None] = {}  # see _may_fire
         self._by_names: dict[tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]],
                              list[tuple[int, list[_Rule]]]] = {}
 
@@ -394,7 +395,7 @@ class RuleSet:
                     test = f"boolean({c.test})" if c.report else f"not(boolean({c.test}))"
                     with contextlib.suppress(etree.XPathSyntaxError):
                         self._batches[key] = etree.XPath(_as_xpath1(f"({context})[{test}]"),
-                                                         namespaces=self.namespaces)
+                                                            namespaces=self.namespaces)
             xpath = self._batches[key]
             if xpath is None:
                 return None
@@ -419,21 +420,21 @@ class RuleSet:
         context = self._contexts[rule.context]
         out: set[Any] = set()
         for c in rule.checks:
-            key = (context, c.test, "wider")
-            if key not in self._batches:
-                self._batches[key] = None
+            key = (context, c.test)
+            if key not in self._narrowing:
+                self._narrowing[key] = None
                 wider = _wider_path(c.test)
                 if wider is not None:
                     with contextlib.suppress(etree.XPathSyntaxError):
-                        self._batches[key] = etree.XPath(_as_xpath1(f"({context})[{wider}]"),
-                                                         namespaces=self.namespaces)
-            xpath = self._batches[key]
+                        self._narrowing[key] = etree.XPath(_as_xpath1(f"({context})[{wider}]"),
+                                                            namespaces=self.namespaces)
+            xpath = self._narrowing[key]
             if xpath is None:
                 return None
             try:
                 found = xpath(root)
             except etree.XPathEvalError:
-                self._batches[key] = None
+                self._narrowing[key] = None
                 return None
             if not isinstance(found, list) or not all(isinstance(n, etree._Element) for n in found):
                 return None
