@@ -737,9 +737,11 @@ def _extra_inside(doc: etree._ElementTree, e: Any, entries: Sequence[Any], g: Gr
             break
         said = e if el is first else _moved(doc, el, e)
         if owner is not None and _split(el.tag) not in g._elements and g.takes_any_element(owner):
-            # matched by a name class (egXML's content): one of the schema's own elements
-            # inside is what such name classes leave out
-            named = next((d for d in el.iterdescendants(etree.Element) if _split(d.tag) in g._elements), None)
+            # matched by a name class (egXML's, xenoData's content): one of the schema's own
+            # elements inside is what such name classes leave out, or a name they do not take
+            # (xenoData's leaves out no namespace)
+            named = next((d for d in el.iter(etree.Element) if _split(d.tag) in g._elements
+                          or not g.takes_by_class(owner, _split(d.tag))), None)
             if named is None:
                 continue
             line = named.sourceline if isinstance(named.sourceline, int) else e.line
