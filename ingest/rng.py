@@ -666,6 +666,9 @@ def _rerooted(g: Grammar, schema: etree.RelaxNG, name: Name) -> etree.RelaxNG | 
 _CONTENT_FAILED = "RELAXNG_ERR_CONTENTVALID"
 #: libxml2's error for a node its parent could not take after the children it took.
 _EXTRA = "RELAXNG_ERR_EXTRACONTENT"
+#: "Element x failed to validate attributes": its own attributes (a required one missing),
+#: which jing reports at its start tag, before anything inside it.
+_ATTRIBUTES_FAILED = "RELAXNG_ERR_ATTRVALID"
 
 
 def _looked_inside(doc: etree._ElementTree, entries: list[Any], g: Grammar, schema: etree.RelaxNG
@@ -1686,7 +1689,8 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
     for e in entries:
         best = runs[-1] if runs else None
         restated = bool(e.path) and e.type_name in _WRONG_CHILD and _restated(doc, e, paths, culprit)
-        if best is not None and e.path and best.path and (e.path.startswith(best.path + "/") or (
+        if best is not None and e.path and best.path and best.type_name != _ATTRIBUTES_FAILED and (
+                e.path.startswith(best.path + "/") or (
                 e.path == best.path and e.type_name == "RELAXNG_ERR_TEXTWRONG"
                 and best.type_name in _WRONG_CHILD | {_EXTRA})):
             if e.type_name in _SPECIFIC or e.type_name == best.type_name == _EXTRA:
@@ -1706,7 +1710,8 @@ def first_errors(doc: etree._ElementTree, entries: list[Any], data: bytes | None
         runs.append(e)
     # the first run stands in any case; another only for a specific error (the others restate a
     # parent's); and each attribute error libxml2 left out (``Grammar.unchecked_attributes``)
-    candidates = [runs[0], *(r for r in runs[1:] if r.type_name in _SPECIFIC or id(r) in deeper), *attributes]
+    candidates = [runs[0], *(r for r in runs[1:] if r.type_name in _SPECIFIC | {_ATTRIBUTES_FAILED}
+                             or id(r) in deeper), *attributes]
     others = [e for e in entries if e.type_name in _SPECIFIC and all(e is not c for c in candidates)
               and all(e is not d for d in dropped)]
     jing: list[int | None] = [None] * (len(candidates) + len(others))
