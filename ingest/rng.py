@@ -941,6 +941,42 @@ def _in_class(nc: etree._Element, name: Name) -> bool:
     return False
 
 
+_ATTRIBUTES_OF = re.compile(r"Element (\S+) failed to validate attributes")
+#: How many elements of the name ``_attributes_placed`` checks.
+_PLACES_TRIED = 64
+
+
+def _attributes_placed(doc: etree._ElementTree, entries: list[Any], g: Grammar, schema: etree.RelaxNG
+                       ) -> list[Any]:
+    """Return libxml2's errors with "Element x failed to validate attributes" said of no
+    node (a ``witDetail`` without its required ``wit``, among text) said of the first
+    element of that name whose attributes fail on their own: a copy of it without its
+    content, against the grammar started at its name."""
+    out = list(entries)
+    for k, e in enumerate(entries):
+        m = _ATTRIBUTES_OF.match(str(e.message))
+        if e.path or e.type_name != _ATTRIBUTES_FAILED or not m:
+            continue
+        tried = 0
+        for el in doc.getroot().iter(etree.Element):
+            if etree.QName(el).localname != m.group(1) or _split(el.tag) not in g._elements:
+                continue
+            tried += 1
+            if tried > _PLACES_TRIED:
+                break
+            rerooted = _rerooted(g, schema, _split(el.tag))
+            if rerooted is None:
+                break
+            bare = etree.Element(el.tag, dict(el.attrib), nsmap=el.nsmap)
+            if rerooted.validate(etree.ElementTree(bare)):
+                continue
+            if any(x.type_name in (_ATTRIBUTES_FAILED, "RELAXNG_ERR_INVALIDATTR") for x in rerooted.error_log):
+                line = el.sourceline
+                out[k] = _Entry(line if isinstance(line, int) else 0, 0, e.type_name, str(e.message), doc.getpath(el))
+                break
+    return out
+
+
 def _alone(doc: etree._ElementTree, el: etree._Element, g: Grammar, schema: etree.RelaxNG
            ) -> tuple[str, list[_Entry]]:
     """Check an element on its own, against the grammar started at its name: ("good", []),
@@ -1635,7 +1671,8 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
             if schema.validate(doc):
                 out.append(())
                 continue
-        entries = _looked_inside(doc, _without_echoes(doc, list(schema.error_log), schema), g, schema)
+        entries = _looked_inside(doc, _without_echoes(doc, _attributes_placed(doc, list(schema.error_log), g, schema),
+                                                      schema), g, schema)
         entries = _only_incomplete(doc, entries, schema, g)
         data = sources[k] if sources is not None else None
         out.append(first_errors(doc, entries, data, g.unchecked_attributes(doc, entries),
