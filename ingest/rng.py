@@ -967,7 +967,9 @@ def _attributes_placed(doc: etree._ElementTree, entries: list[Any], g: Grammar, 
             rerooted = _rerooted(g, schema, _split(el.tag))
             if rerooted is None:
                 break
-            bare = etree.Element(el.tag, dict(el.attrib), nsmap=el.nsmap)
+            bare = etree.Element(el.tag)
+            for key, value in el.attrib.items():
+                bare.set(key, value)
             if rerooted.validate(etree.ElementTree(bare)):
                 continue
             if any(x.type_name in (_ATTRIBUTES_FAILED, "RELAXNG_ERR_INVALIDATTR") for x in rerooted.error_log):
