@@ -1661,8 +1661,10 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
     rng = g.validator(all_elements, all_attributes, flat, pairs)
     out: list[tuple[Error, ...]] = []
     for k, doc in enumerate(docs):
+        spaced = _spaced_ids(doc, g) if _XML_ID in names[k][1] else []
+        data = sources[k] if sources is not None else None
         if rng.validate(doc):
-            out.append(())
+            out.append(first_errors(doc, spaced, data) if spaced else ())
             continue
         worded = g.wording(names[k][0], names[k][1], _split(doc.getroot().tag), doc)
         entries: list[Any]
@@ -1671,15 +1673,46 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
         else:  # the full schema has the last word (and words what its reduction cannot: a root it does not match)
             schema = compile_full(path)
             if schema.validate(doc):
-                out.append(())
+                out.append(first_errors(doc, spaced, data) if spaced else ())
                 continue
         entries = _looked_inside(doc, _without_echoes(doc, _attributes_placed(doc, list(schema.error_log), g, schema),
                                                       schema), g, schema)
         entries = _only_incomplete(doc, entries, schema, g)
-        data = sources[k] if sources is not None else None
-        out.append(first_errors(doc, entries, data, g.unchecked_attributes(doc, entries),
+        out.append(first_errors(doc, entries, data, [*g.unchecked_attributes(doc, entries), *spaced],
                                 partial(g.first_wrong_child, doc, schema))
                    or (Error(0, 0, "invalid against the schema"),))
+    return out
+
+
+#: The xml:id values with white space before or after the name.
+_SPACED_ID = etree.XPath("//@xml:id[normalize-space(.) != .]")
+
+
+def _spaced_ids(doc: etree._ElementTree, g: Grammar) -> list[_Entry]:
+    """Return an error for each ``xml:id`` that repeats an earlier one once their white space
+    is collapsed, as an ID's is (``xml:id=" a"`` after ``xml:id="a"``), where they are
+    written otherwise: libxml2 compares IDs as written and misses those, jing does not."""
+    spaced = _SPACED_ID(doc)
+    if not isinstance(spaced, list) or not spaced:
+        return []
+    wanted = {_collapsed(str(v)) for v in spaced}
+    first: dict[str, str] = {}
+    out: list[_Entry] = []
+    for el in doc.getroot().iter(etree.Element):
+        value = el.get(_XML_ID_KEY)
+        if value is None or _collapsed(value) not in wanted:
+            continue
+        name = _split(el.tag)
+        if name in g._elements:
+            g._attributes_of(name)
+            if not g._is_id(name):
+                continue
+        key = _collapsed(value)
+        if key in first and first[key] != value:  # (the same as written: libxml2 reports it)
+            line = el.sourceline
+            out.append(_Entry(line if isinstance(line, int) else 0, 0, "RELAXNG_ERR_INVALIDATTR",
+                              f"Invalid attribute id for element {name[1]}", doc.getpath(el)))
+        first.setdefault(key, value)
     return out
 
 
@@ -2012,7 +2045,7 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
         # element where the node at fault is one
         what = ("end" if e.type_name == "RELAXNG_ERR_NOELEM" else
                 "text" if e.type_name == "RELAXNG_ERR_TEXTWRONG"
-                or ("element text" in e.message and etree.QName(node).localname != "text")
+                or (_ELEMENT_TEXT.search(str(e.message)) is not None and etree.QName(node).localname != "text")
                 or str(e.message).endswith(("extra content: text", "got text")) else "start")
         at_fault.setdefault(node, []).append((n, what))
     # their positions among the elements in document order, as expat meets them
@@ -2089,6 +2122,10 @@ def _jing_lines(doc: etree._ElementTree, data: bytes, entries: Sequence[Any],
                 if lines[n] is None and (k >= seen[0] or (k in still_open and w in ("end", "text"))):
                     lines[n] = UNREACHED
     return lines
+
+
+#: libxml2's name for a text node ("element text"), not the start of another ("element textLang").
+_ELEMENT_TEXT = re.compile(r"\belement text\b(?![\w.-])")
 
 
 def expat_parser() -> Any:
