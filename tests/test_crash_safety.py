@@ -205,7 +205,61 @@ def test_every_file_is_on_disk_before_it_is_renamed_into_place(tmp_path: Path,
             renamed.append(os.path.basename(target))
         real_replace(source, target)
 
+    from ingest import serialize
+
+    real_syncfs = serialize._syncfs()
+    synced = [0]
+
+    def syncfs(fd: int) -> int:  # flushes the whole file system: every file there now is on disk
+        done = real_syncfs(fd) if real_syncfs is not None else 0
+        if done == 0:
+            synced[0] += 1
+            device = os.fstat(fd).st_dev
+            for folder in (out, tmp_path):
+                for entry in os.scandir(folder):
+                    st = entry.stat(follow_symlinks=False)
+                    if st.st_dev == device:
+                        flushed.add((st.st_dev, st.st_ino))
+        return done
+
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(serialize, "_syncfs", lambda: syncfs)
     assert main(["ingest", str(src), "-o", str(out), "-q", "--config", str(ROOT / "tei-ingest.toml")]) == 0
     assert sum(name.endswith(".xml") for name in renamed) == 10
+    assert synced[0] >= 3  # batches of 4 of 10 files
+
+
+def test_a_batch_is_flushed_with_one_syncfs_a_file_system_or_a_fsync_a_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import serialize
+
+    files = [serialize.stage_file(tmp_path / f"{n}.xml", b"<x/>", sync=False) for n in range(3)]
+    calls: list[str] = []
+    answer = [0]
+
+    def syncfs(fd: int) -> int:
+        calls.append("syncfs")
+        return answer[0]
+
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        calls.append("fsync")
+        real_fsync(fd)
+
+    monkeypatch.setattr(serialize, "_syncfs", lambda: syncfs)
+    monkeypatch.setattr(serialize.os, "fsync", fsync)
+    serialize.sync_files(iter(files))
+    assert calls == ["syncfs"]  # one folder, one file system
+    calls.clear()
+    serialize.sync_files(files[:1])
+    assert calls == ["fsync"]  # a file alone
+    calls.clear()
+    answer[0] = -1  # syncfs failed: each file is flushed
+    serialize.sync_files(files)
+    assert calls == ["syncfs", "fsync", "fsync", "fsync"]
+    calls.clear()
+    monkeypatch.setattr(serialize, "_syncfs", lambda: None)  # not Linux
+    serialize.sync_files(files)
+    assert calls == ["fsync"] * 3
