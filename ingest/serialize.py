@@ -107,8 +107,11 @@ def to_bytes(tree: etree._ElementTree) -> bytes:
 
 def _temporary(path: Path) -> tuple[BinaryIO, str]:
     """Open a hidden temporary file beside path (``.NAME.*.tmp``: never part of the corpus)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except FileNotFoundError:  # (the folder is made on the first file only)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     return os.fdopen(fd, "wb"), tmp
 
 
