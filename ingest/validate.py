@@ -859,11 +859,21 @@ def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[Fi
                 for issue in project.check(docs[i], str(paths[i])).issues:
                     problems[i].append(Problem(str(paths[i]), issue.line or 0, 0, "error", issue.message, issue.code))
             continue
-        if not Path(key).is_file():
-            raise SchemaError(Issue("schema.missing", key, "no such schema file"))
         names = {i: rng.document_usage(docs[i]) for i in members}
-        results = rng.validate(key, [docs[i] for i in members], [raw.get(i) or None for i in members],
-                               [names[i] for i in members])
+        try:
+            if not Path(key).is_file():
+                raise SchemaError(Issue("schema.missing", key, "no such schema file"))
+            results = rng.validate(key, [docs[i] for i in members], [raw.get(i) or None for i in members],
+                                   [names[i] for i in members])
+        except SchemaError as exc:
+            if schema != "declared" or (tei_all is not None and key == str(tei_all)):
+                raise  # the schema the run was given: nothing can be checked
+            # a schema one file declares: that file's error, the others are checked
+            for i in members:
+                problems[i].append(Problem(str(paths[i]), 1, 1, "error",
+                                           f"declares the schema {key}, which cannot be used: {exc.issues[0].message}",
+                                           "declared"))
+            continue
         for i, errors in zip(members, results, strict=True):
             found = [Problem(str(paths[i]), e.line, e.column, "error", e.message, "relaxng") for e in errors]
             cut = _checked_before(docs[i], problems[i])

@@ -117,6 +117,23 @@ def test_missing_schema_file_exit_3(files: dict[str, Path]) -> None:
     assert main(["validate", str(files["good"]), "--schema", "/nonexistent.rng"]) == 3
 
 
+def test_a_declared_schema_that_cannot_be_used_is_its_files_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # missing or not compilable: the files declaring it get an error, the others their verdict
+    (tmp_path / "bad.rng").write_text('<grammar xmlns="http://relaxng.org/ns/structure/1.0">'
+                                      '<start><ref name="nope"/></start></grammar>', encoding="utf-8")
+    (tmp_path / "good.rng").write_text('<element name="doc" xmlns="http://relaxng.org/ns/structure/1.0">'
+                                       "<text/></element>", encoding="utf-8")
+    model = '<?xml-model href="{}" schematypens="http://relaxng.org/ns/structure/1.0"?>\n<doc>x</doc>\n'
+    for name, href in (("a-missing", "nowhere.rng"), ("b-bad", "bad.rng"), ("c-good", "good.rng")):
+        (tmp_path / f"{name}.xml").write_text(model.format(href), encoding="utf-8")
+    assert main(["validate", "--schema", "declared", "--format", "json", str(tmp_path)]) == 1
+    got = {Path(v["path"]).stem: v["problems"] for v in json.loads(capsys.readouterr().out)}
+    assert got["c-good"] == []
+    assert [(p["rule"], "no such schema file" in p["message"]) for p in got["a-missing"]] == [("declared", True)]
+    assert [(p["rule"], "cannot be compiled" in p["message"]) for p in got["b-bad"]] == [("declared", True)]
+
+
 #: Runs the command line in a fresh interpreter, then reports the peak memory of that
 #: interpreter alone: VmHWM of its own address space (ru_maxrss would also count the pages
 #: of the test process it was forked from).
