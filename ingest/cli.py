@@ -158,8 +158,9 @@ def _validate(args: argparse.Namespace) -> int:
 
     files: list[Path] = []
     for p in args.paths:
-        if p.is_dir():
-            files.extend(sorted(p.rglob("*.xml")))
+        if p.is_dir():  # its *.xml files, in its whole tree (a folder named x.xml is a folder)
+            files.extend(sorted(Path(top) / name for top, _, names in os.walk(p) for name in names
+                                if name.endswith(".xml")))
         else:
             files.append(p)
     tei_all = args.tei_all

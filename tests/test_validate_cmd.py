@@ -113,6 +113,15 @@ def test_github_annotations(files: dict[str, Path], capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out.startswith(f"::error file={files['broken']},line=1,")
 
 
+def test_a_folder_named_like_a_file_is_searched_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "letters.xml" / "1921").mkdir(parents=True)
+    (tmp_path / "letters.xml" / "1921" / "a.xml").write_text("<TEI><x/></TEI>\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not TEI", encoding="utf-8")
+    main(["validate", "--format", "json", str(tmp_path)])
+    assert [Path(v["path"]).relative_to(tmp_path).as_posix() for v in json.loads(capsys.readouterr().out)] == [
+        "letters.xml/1921/a.xml"]
+
+
 def test_missing_schema_file_exit_3(files: dict[str, Path]) -> None:
     assert main(["validate", str(files["good"]), "--schema", "/nonexistent.rng"]) == 3
 
