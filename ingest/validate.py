@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lxml import etree
@@ -456,11 +457,17 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
         return FileVerdict(shown, (Problem(shown, line, col, "error", message, rule),))
 
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not S_ISREG(st.st_mode):  # a device or a pipe (/dev/zero behind a link) would be read forever
+            return fail(0, 0, "is not a regular file (a folder, a device or a pipe); not read", "io")
+        size = st.st_size
         if size > max_bytes:
             return fail(0, 0, f"is {size:,} bytes, over the limit of {max_bytes:,}; raise --max-bytes to check it",
                         "size")
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)  # (a file that grew since: read no more than the limit)
+        if len(data) > max_bytes:
+            return fail(0, 0, f"is over the limit of {max_bytes:,} bytes; raise --max-bytes to check it", "size")
     except OSError as exc:
         return fail(0, 0, f"cannot be read: {exc.strerror}", "io")
     declared = _ENCODING.match(data)

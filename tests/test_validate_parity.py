@@ -635,11 +635,16 @@ def test_hostile_files_get_clear_errors_and_do_not_stop_the_others(tmp_path: Pat
     big = tmp_path / "big.xml"
     big.write_bytes(b"<TEI>" + b" " * 2_000_000 + b"</TEI>")
     good = CASES / "drama.xml"
-    verdicts = check_files([deep, param, big, good], "tei_all", tei_all_file, max_bytes=1_000_000)
+    zero = tmp_path / "zero.xml"  # a link to a device of endless bytes, of size 0
+    zero.symlink_to("/dev/zero")
+    pipe = tmp_path / "pipe.xml"  # a pipe nobody writes to: reading it would wait for ever
+    os.mkfifo(pipe)
+    verdicts = check_files([deep, param, big, zero, pipe, good], "tei_all", tei_all_file, max_bytes=1_000_000)
     rules = [v.problems[0].rule if v.problems else None for v in verdicts]
-    assert rules == ["well-formed", "xml.entities", "size", None]
+    assert rules == ["well-formed", "xml.entities", "size", "io", "io", None]
     assert "nested too deeply" in verdicts[0].problems[0].message
     assert "--max-bytes" in verdicts[2].problems[0].message
+    assert all("not a regular file" in v.problems[0].message for v in verdicts[3:5])
 
 
 def _mutate(doc: etree._ElementTree, data: st.DataObject) -> etree._ElementTree:
