@@ -31,9 +31,11 @@ verify`` never uses it: it reads and hashes every file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import sqlite3
+import stat
 import time
 from array import array
 from pathlib import Path
@@ -92,6 +94,8 @@ class DigestIndex:
     def sha256(self, path: str, limit: int | None = None) -> str | None:
         """Return the hex sha256 of a file, or None when it is larger than limit; OSError when unreadable."""
         st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # a device or a pipe (/dev/zero behind a link) would be read for ever
+            raise OSError(errno.EINVAL, "not a regular file", path)
         if limit is not None and st.st_size > limit:
             return None
         status = cache.file_status(st)

@@ -18,6 +18,7 @@ import os
 import re
 import unicodedata
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 
 from .errors import Issue, SourceError
 from .model import SourceDocument
@@ -176,7 +177,11 @@ def read_source(path: Path, display: str | None = None, *, max_bytes: int = MAX_
     """Read one source file from disk and return it decoded, with its fixity."""
     shown = display or path.as_posix()
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not S_ISREG(st.st_mode) and not S_ISDIR(st.st_mode):  # (a folder: said below)
+            raise SourceError(Issue("source.unreadable", shown, "is not a regular file (a device or a pipe): "
+                                    "not read; leave it out of the sources"))
+        size = st.st_size
         if size > max_bytes:
             _refuse_unbroken(path, shown)
             raise SourceError(Issue(

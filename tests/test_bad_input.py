@@ -63,6 +63,8 @@ def folder(tmp_path: Path) -> Path:
     (src / "loop-b.txt").symlink_to("loop-a.txt")
     (src / "folder.txt").mkdir()
     (src / "locked.txt").write_bytes(GOOD_LETTER.encode())
+    (src / "zero.txt").symlink_to("/dev/zero")  # of size 0 and endless: never read
+    os.mkfifo(src / "pipe.txt")  # nobody writes to it: reading it would wait for ever
     return src
 
 
@@ -83,7 +85,8 @@ def test_every_bad_source_is_reported_and_every_good_one_written(
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
     by_file: dict[str, str] = {}
     for line in errors:
-        for name in [*CASES, "loop-a.txt", "loop-b.txt", "folder.txt", "locked.txt", "lettre.txt", "Lettre.txt",
+        for name in [*CASES, "loop-a.txt", "loop-b.txt", "folder.txt", "locked.txt", "zero.txt", "pipe.txt",
+                     "lettre.txt", "Lettre.txt",
                      unicodedata.normalize("NFC", "été.txt"), unicodedata.normalize("NFD", "été.txt")]:
             if f"/{name}:" in line or f"/{name} " in line:
                 by_file.setdefault(name, line)
@@ -95,9 +98,11 @@ def test_every_bad_source_is_reported_and_every_good_one_written(
             assert name not in by_file, by_file.get(name)
             assert (out / f"{Path(name).stem}.xml").is_file(), name
     for name, code in (("loop-a.txt", "source.unreadable"), ("folder.txt", "source.unreadable"),
-                       ("locked.txt", "source.unreadable")):
+                       ("locked.txt", "source.unreadable"), ("zero.txt", "source.unreadable"),
+                       ("pipe.txt", "source.unreadable")):
         assert f"[{code}]" in by_file[name], name
     assert "link" in by_file["loop-a.txt"] and "permission" in by_file["locked.txt"]
+    assert "not a regular file" in by_file["zero.txt"] and "not a regular file" in by_file["pipe.txt"]
     # of two names that differ only in case or normalisation, one is written, the other refused
     assert sum("[output.collision]" in line for line in errors) == 2
     # one line per problem, each naming its file
