@@ -465,7 +465,9 @@ def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[P
             return fail(0, 0, f"is {size:,} bytes, over the limit of {max_bytes:,}; raise --max-bytes to check it",
                         "size")
         with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)  # (a file that grew since: read no more than the limit)
+            data = fh.read(size + 1)
+            if len(data) > size:  # it grew since: read no more than the limit
+                data += fh.read(max_bytes + 1 - len(data))
         if len(data) > max_bytes:
             return fail(0, 0, f"is over the limit of {max_bytes:,} bytes; raise --max-bytes to check it", "size")
     except OSError as exc:
