@@ -389,24 +389,12 @@ class RuleSet:
         out: list[set[Any]] = []
         for c in rule.checks:
             key = (context, c.test, c.report)
-            if key not in self._batches:
-                self._batches[key] = None
-                if not _POSITIONAL.search(c.test):
-                    test = f"boolean({c.test})" if c.report else f"not(boolean({c.test}))"
-                    with contextlib.suppress(etree.XPathSyntaxError):
-                        self._batches[key] = etree.XPath(_as_xpath1(f"({context})[{test}]"),
-                                                            namespaces=self.namespaces)
-            xpath = self._batches[key]
-            if xpath is None:
+            test = None if key in self._batches or _POSITIONAL.search(c.test) else \
+                f"boolean({c.test})" if c.report else f"not(boolean({c.test}))"  # (made once a key)
+            found = self._over_document(self._batches, key, context, test, root)
+            if found is None:
                 return None
-            try:
-                found = xpath(root)
-            except etree.XPathEvalError:
-                self._batches[key] = None
-                return None
-            if not isinstance(found, list) or not all(isinstance(n, etree._Element) for n in found):
-                return None
-            out.append(set(found))
+            out.append(found)
         return out
 
     def _may_fire(self, rule: _Rule, root: etree._Element) -> set[Any] | None:
@@ -420,26 +408,35 @@ class RuleSet:
         context = self._contexts[rule.context]
         out: set[Any] = set()
         for c in rule.checks:
-            key = (context, c.test)
-            if key not in self._narrowing:
-                self._narrowing[key] = None
-                wider = _wider_path(c.test)
-                if wider is not None:
-                    with contextlib.suppress(etree.XPathSyntaxError):
-                        self._narrowing[key] = etree.XPath(_as_xpath1(f"({context})[{wider}]"),
-                                                            namespaces=self.namespaces)
-            xpath = self._narrowing[key]
-            if xpath is None:
-                return None
-            try:
-                found = xpath(root)
-            except etree.XPathEvalError:
-                self._narrowing[key] = None
-                return None
-            if not isinstance(found, list) or not all(isinstance(n, etree._Element) for n in found):
+            key2 = (context, c.test)
+            wider = None if key2 in self._narrowing else _wider_path(c.test)  # (made once a key)
+            found = self._over_document(self._narrowing, key2, context, wider, root)
+            if found is None:
                 return None
             out.update(found)
         return out
+
+    def _over_document(self, compiled: dict[Any, etree.XPath | None], key: Any, context: str,
+                       predicate: str | None, root: etree._Element) -> set[Any] | None:
+        """Return the elements ``(context)[predicate]`` selects in the document, its XPath
+        compiled once (kept in ``compiled`` under ``key``); None where there is no
+        predicate, libxml2 cannot compile or evaluate it, or it selects other nodes."""
+        if key not in compiled:
+            compiled[key] = None
+            if predicate is not None:
+                with contextlib.suppress(etree.XPathSyntaxError):
+                    compiled[key] = etree.XPath(_as_xpath1(f"({context})[{predicate}]"), namespaces=self.namespaces)
+        xpath = compiled[key]
+        if xpath is None:
+            return None
+        try:
+            found = xpath(root)
+        except etree.XPathEvalError:
+            compiled[key] = None
+            return None
+        if not isinstance(found, list) or not all(isinstance(n, etree._Element) for n in found):
+            return None
+        return set(found)
 
     def _apply(self, rule: _Rule, node: Any, root: etree._Element) -> Iterable[Finding]:
         variables: dict[str, Any] = {}
