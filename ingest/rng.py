@@ -760,7 +760,49 @@ def _extra_inside(doc: etree._ElementTree, e: Any, entries: Sequence[Any], g: Gr
         if state == "good":
             continue
         return said, (_inside(doc, el, g, schema) if state == "content" else found)
-    return (parent is not None and taken is not None and _stray_text(doc, parent, g, schema, taken)) or e, []
+    stray = parent is not None and taken is not None and _stray_text(doc, parent, g, schema, taken)
+    if stray:
+        return stray, []
+    later = _first_refused_after(doc, schema, first) if parent is not None else None
+    return (e if later is None else _moved(doc, later, e)), []
+
+
+#: How many children ``_first_refused_after`` looks at (each look is a check of the document).
+_PREFIXES_TRIED = 4096
+
+
+def _first_refused_after(doc: etree._ElementTree, schema: etree.RelaxNG, first: etree._Element
+                         ) -> etree._Element | None:
+    """The first child after ``first``, good on its own like those before it, that its
+    parent refuses where it is (a ``head`` after the ``bibl``s of a ``listBibl``, where
+    libxml2 calls a good ``bibl`` extra content): the shortest run of the parent's
+    children from its first that libxml2 refuses a child of, cut after each (a binary
+    search; the children cut are put back). None where it is not one after ``first``."""
+    parent = first.getparent()
+    assert parent is not None
+    children = list(parent.iterchildren(etree.Element))
+    if len(children) > _PREFIXES_TRIED:
+        return None
+    path = doc.getpath(parent)
+
+    def refused(k: int) -> bool:  # with only the first k children
+        with _taken_out(parent, children[k:]):
+            schema.validate(doc)
+            return any((e.path == path and e.type_name in _WRONG_CHILD)
+                       or (e.type_name == _EXTRA and e.path and e.path.rsplit("/", 1)[0] == path)
+                       for e in schema.error_log)
+
+    start = children.index(first) + 1
+    low, high = start + 1, len(children)
+    if high < low or refused(start) or not refused(high):
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        if refused(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return children[low - 1]
 
 
 def _stray_text(doc: etree._ElementTree, parent: etree._Element, g: Grammar, schema: etree.RelaxNG,

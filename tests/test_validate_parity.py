@@ -278,6 +278,9 @@ BREAKS = [
     # "element textLang" is not its "element text" (a text node)
     ("text-element-name-not-a-text-node", "novel.xml", re.compile(r"<body>(.*)</body>", re.S),
      "<textLang>\\1\n&#160;\n</textLang>"),
+    # a head after the bibls of a listBibl: libxml2 calls a good bibl before it extra content
+    ("head-after-the-bibls", "novel.xml", "<p>She counted",
+     "<listBibl>\n<bibl>a</bibl>\n<bibl>b</bibl>\n<head>h</head>\n<bibl>c</bibl>\n</listBibl><p>She counted"),
     # an encoding name libxml2 reads but jing's parser refuses (not one registered with IANA)
     ("encoding-name-utf8", "drama.xml", 'encoding="UTF-8"', 'encoding="utf8"'),
     ("encoding-name-cp1252", "corpus.xml", 'encoding="UTF-8"', 'encoding="cp1252"'),
