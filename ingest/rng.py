@@ -1704,8 +1704,8 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
     out: list[tuple[Error, ...]] = []
     for k, doc in enumerate(docs):
         data = sources[k] if sources is not None else None
-        spaced = _spaced_ids(doc, g) if _XML_ID in names[k][1] and (not data or _SPACED_ID_WRITTEN.search(data)) \
-            else []
+        spaced = _spaced_ids(doc, g) if _XML_ID in names[k][1] and (
+            not data or b"\x00" in data[:4] or _SPACED_ID_WRITTEN.search(data)) else []  # (UTF-16: the tree)
         if rng.validate(doc):
             out.append(first_errors(doc, spaced, data) if spaced else ())
             continue
