@@ -38,7 +38,7 @@ import hashlib
 import itertools
 import marshal
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache, lru_cache, partial
 from pathlib import Path
@@ -513,16 +513,9 @@ class Grammar:
                 schema.validate(doc)
                 return any(e.path == path and e.type_name in _WRONG_CHILD for e in schema.error_log)
 
-        low, high = 1, outside + 1
-        if not fails(high):
+        if not fails(outside + 1):
             return children[outside] if self._good_without(doc, schema, node, path, allowed) else None
-        while low < high:
-            middle = (low + high) // 2
-            if fails(middle):
-                high = middle
-            else:
-                low = middle + 1
-        return children[low - 1]
+        return children[_first_failing(1, outside + 1, fails) - 1]
 
     @staticmethod
     def _good_without(doc: etree._ElementTree, schema: etree.RelaxNG, node: etree._Element, path: str,
@@ -793,16 +786,21 @@ def _first_refused_after(doc: etree._ElementTree, schema: etree.RelaxNG, first: 
                        for e in schema.error_log)
 
     start = children.index(first) + 1
-    low, high = start + 1, len(children)
-    if high < low or refused(start) or not refused(high):
+    if len(children) <= start or refused(start) or not refused(len(children)):
         return None
+    return children[_first_failing(start + 1, len(children), refused) - 1]
+
+
+def _first_failing(low: int, high: int, fails: Callable[[int], bool]) -> int:
+    """The smallest k in [low, high] for which ``fails(k)``, which holds at ``high`` and, once
+    it holds, for every larger k (a binary search)."""
     while low < high:
         middle = (low + high) // 2
-        if refused(middle):
+        if fails(middle):
             high = middle
         else:
             low = middle + 1
-    return children[low - 1]
+    return low
 
 
 def _stray_text(doc: etree._ElementTree, parent: etree._Element, g: Grammar, schema: etree.RelaxNG,
