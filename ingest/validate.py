@@ -448,16 +448,18 @@ CHUNK = 200
 CHUNK_BYTES = 16 * 1024 * 1024
 
 
-def _read(path: Path, max_bytes: int) -> tuple[etree._ElementTree, bytes, list[Problem]] | FileVerdict:
+def _read(path: Path, max_bytes: int, st: os.stat_result | None = None
+          ) -> tuple[etree._ElementTree, bytes, list[Problem]] | FileVerdict:
     """Read and parse one file safely (with what reading it noted), or return its verdict
-    when it cannot be checked."""
+    when it cannot be checked (``st``: its status, when the caller has it)."""
     shown = str(path)
 
     def fail(line: int, col: int, message: str, rule: str) -> FileVerdict:
         return FileVerdict(shown, (Problem(shown, line, col, "error", message, rule),))
 
     try:
-        st = path.stat()
+        if st is None:
+            st = path.stat()
         if not S_ISREG(st.st_mode):  # a device or a pipe (/dev/zero behind a link) would be read forever
             return fail(0, 0, "is not a regular file (a folder, a device or a pipe); not read", "io")
         size = st.st_size
@@ -799,40 +801,44 @@ def check_files(paths: Sequence[Path], schema: str, tei_all: Path | None = None,
     return [v for chunk in results for v in chunk]
 
 
-def _chunks(paths: Sequence[Path]) -> list[list[Path]]:
+def _chunks(paths: Sequence[Path]) -> list[list[tuple[Path, os.stat_result | None]]]:
     """Cut the files, in their order, into chunks of at most CHUNK files and CHUNK_BYTES
-    bytes (a larger file is a chunk of its own)."""
-    out: list[list[Path]] = []
-    chunk: list[Path] = []
+    bytes (a larger file is a chunk of its own), each with its status (None where it has
+    none: ``_read`` says why)."""
+    out: list[list[tuple[Path, os.stat_result | None]]] = []
+    chunk: list[tuple[Path, os.stat_result | None]] = []
     size = 0
     for path in paths:
         try:
-            n = path.stat().st_size
+            st: os.stat_result | None = path.stat()
         except OSError:
-            n = 0  # _read says why it cannot be read
+            st = None
+        n = st.st_size if st is not None else 0
         if chunk and (len(chunk) >= CHUNK or size + n > CHUNK_BYTES):
             out.append(chunk)
             chunk, size = [], 0
-        chunk.append(path)
+        chunk.append((path, st))
         size += n
     if chunk:
         out.append(chunk)
     return out
 
 
-def _check_chunk(arg: tuple[list[Path], str, Path | None, bool, int]) -> list[FileVerdict]:
+def _check_chunk(arg: tuple[list[tuple[Path, os.stat_result | None]], str, Path | None, bool, int]
+                 ) -> list[FileVerdict]:
     """Check one chunk of files (in this process or a worker)."""
     from . import rng
     from . import schematron as sch
 
-    paths, schema, tei_all, with_rules, max_bytes = arg
+    files, schema, tei_all, with_rules, max_bytes = arg
+    paths = [path for path, _ in files]
     verdicts: dict[int, FileVerdict] = {}
     problems: dict[int, list[Problem]] = {}
     by_schema: dict[str, list[int]] = {}
     docs: dict[int, etree._ElementTree] = {}
     raw: dict[int, bytes] = {}
-    for i, path in enumerate(paths):
-        read = _read(path, max_bytes)
+    for i, (path, st) in enumerate(files):
+        read = _read(path, max_bytes, st)
         if isinstance(read, FileVerdict):
             verdicts[i] = read
             continue

@@ -443,7 +443,9 @@ def test_chunks_hold_a_bounded_number_of_bytes(tmp_path: Path, tei_all_file: Pat
     paths.append(tmp_path / "missing.xml")
     monkeypatch.setattr(validate, "CHUNK_BYTES", 20)
     monkeypatch.setattr(validate, "CHUNK", 2)
-    assert [[p.stem for p in c] for c in validate._chunks(paths)] == [["a", "b"], ["c"], ["d", "e"], ["f", "missing"]]
+    chunks = validate._chunks(paths)
+    assert [[p.stem for p, _ in c] for c in chunks] == [["a", "b"], ["c"], ["d", "e"], ["f", "missing"]]
+    assert [st.st_size if st else None for c in chunks for _, st in c] == [*sizes.values(), None]
     files = sorted(CASES.glob("*.xml"))
     monkeypatch.setattr(validate, "CHUNK_BYTES", max(p.stat().st_size for p in files))
     assert len(validate._chunks(files)) > 2
