@@ -1703,7 +1703,7 @@ def validate(path: str, docs: Sequence[etree._ElementTree], sources: Sequence[by
     for k, doc in enumerate(docs):
         data = sources[k] if sources is not None else None
         spaced = _spaced_ids(doc, g) if _XML_ID in names[k][1] and (
-            not data or b"\x00" in data[:4] or _SPACED_ID_WRITTEN.search(data)) else []  # (UTF-16: the tree)
+            not data or not ascii_compatible(data) or _SPACED_ID_WRITTEN.search(data)) else []  # (UTF-16: the tree)
         if rng.validate(doc):
             out.append(first_errors(doc, spaced, data) if spaced else ())
             continue
@@ -1733,6 +1733,13 @@ _SPACED_ID_WRITTEN = re.compile(
     rb"""xml:id\s*=\s*(?:"(?:[ \t\r\n&]|[^"]*[ \t\r\n;]")|'(?:[ \t\r\n&]|[^']*[ \t\r\n;]'))""")
 
 
+def ascii_compatible(data: bytes) -> bool:
+    """Whether a document's bytes write ASCII as ASCII (not UTF-16 or UTF-32, by their byte
+    order mark or the NUL bytes of their first characters), so that its markup can be
+    searched in the bytes."""
+    return data[:2] not in (b"\xff\xfe", b"\xfe\xff") and b"\x00" not in data[:4]
+
+
 def _spaced_ids(doc: etree._ElementTree, g: Grammar) -> list[_Entry]:
     """Return an error for each ``xml:id`` that repeats an earlier one once their white space
     is collapsed, as an ID's is (``xml:id=" a"`` after ``xml:id="a"``), where they are
@@ -1745,14 +1752,14 @@ def _spaced_ids(doc: etree._ElementTree, g: Grammar) -> list[_Entry]:
     out: list[_Entry] = []
     for el in doc.getroot().iter(etree.Element):
         value = el.get(_XML_ID_KEY)
-        if value is None or _collapsed(value) not in wanted:
+        key = _collapsed(value) if value is not None else None
+        if value is None or key not in wanted:
             continue
         name = _split(el.tag)
         if name in g._elements:
             g._attributes_of(name)
             if not g._is_id(name):
                 continue
-        key = _collapsed(value)
         if key in first and first[key] != value:  # (the same as written: libxml2 reports it)
             line = el.sourceline
             out.append(_Entry(line if isinstance(line, int) else 0, 0, "RELAXNG_ERR_INVALIDATTR",

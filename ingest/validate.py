@@ -525,9 +525,11 @@ def _line_ends(data: bytes) -> bytes:
     line ends of old Mac files) made a line feed, as XML reads them (2.11): libxml2 counts
     only line feeds, so it put every error of such a file on line 1. A file in UTF-16 or
     UTF-32 is left as it is."""
-    if b"\r" not in data or data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
+    if b"\r" not in data:
         return data
-    return _LONE_CR.sub(b"\n", data)
+    from .rng import ascii_compatible
+
+    return _LONE_CR.sub(b"\n", data) if ascii_compatible(data) else data
 
 
 _LONE_CR = re.compile(rb"\r(?!\n)")
